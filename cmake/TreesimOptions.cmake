@@ -1,0 +1,30 @@
+# Build options and the compiler flags they imply. Presets in CMakePresets.json set these.
+
+option(TREESIM_BUILD_TESTS "Build GoogleTest/RapidCheck tests" ON)
+option(TREESIM_WERROR "Treat warnings as errors" OFF)
+option(TREESIM_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(TREESIM_COVERAGE "Build with clang source-based coverage" OFF)
+option(TREECRDT_MUTANTS "Compile planted bugs into the materializer (never in release)" OFF)
+
+add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(TREESIM_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(TREESIM_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(TREESIM_COVERAGE)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "TREESIM_COVERAGE needs clang (source-based coverage)")
+  endif()
+  add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
+  add_link_options(-fprofile-instr-generate)
+endif()
+
+if(TREECRDT_MUTANTS AND CMAKE_BUILD_TYPE STREQUAL "Release")
+  message(FATAL_ERROR "TREECRDT_MUTANTS must never be enabled in a Release build")
+endif()
