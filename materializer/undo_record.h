@@ -27,6 +27,7 @@ namespace treesim {
 
 struct UndoRecord {
   OpKey key;
+  NodeId node;  // the op's node
 
   // Nodes this op made known (its first reference to them); undo erases them entirely.
   std::vector<NodeId> created_nodes;

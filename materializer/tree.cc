@@ -1,0 +1,254 @@
+#include "materializer/tree.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/assert.h"
+
+namespace treesim {
+
+Tree::Tree() : Tree(ReplicaTable{}) {}
+
+Tree::Tree(ReplicaTable replicas) : replicas_(std::move(replicas)) { nodes_.emplace(kRoot, Node{}); }
+
+const Tree::Node* Tree::find(NodeId node) const {
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+const Tree::Payload* Tree::find_payload(NodeId node) const {
+  auto it = payloads_.find(node);
+  return it == payloads_.end() ? nullptr : &it->second;
+}
+
+const Tree::ChildSet* Tree::children(NodeId parent) const {
+  auto it = children_.find(parent);
+  return it == children_.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+void Tree::remember(NodeId node) {
+  if (!journaling_) return;
+  auto [it, inserted] = journal_.try_emplace(node);
+  if (!inserted) return;
+  if (auto found = nodes_.find(node); found != nodes_.end()) it->second.node = found->second;
+  if (auto found = payloads_.find(node); found != payloads_.end()) {
+    it->second.payload = found->second;
+  }
+}
+
+void Tree::index_insert(NodeId parent, const ChildEntry& entry) {
+  if (parent.is_trash()) return;  // a node under TRASH is in no children list
+  const bool inserted = children_[parent].insert(entry).second;
+  TS_ASSERT(inserted);
+}
+
+void Tree::index_erase(NodeId parent, const ChildEntry& entry) {
+  if (parent.is_trash()) return;
+  auto it = children_.find(parent);
+  TS_ASSERT(it != children_.end());
+  const std::size_t erased = it->second.erase(entry);
+  TS_ASSERT(erased == 1);
+  if (it->second.empty()) children_.erase(it);
+}
+
+bool Tree::create(NodeId node) {
+  if (node.is_reserved() || nodes_.count(node) != 0) return false;
+  remember(node);
+  nodes_.emplace(node, Node{});
+  return true;
+}
+
+void Tree::erase(NodeId node) {
+  TS_ASSERT(!node.is_reserved());
+  auto it = nodes_.find(node);
+  TS_ASSERT(it != nodes_.end());
+  TS_ASSERT(it->second == Node{});
+  TS_ASSERT(children(node) == nullptr);
+  TS_ASSERT(payloads_.count(node) == 0);
+  remember(node);
+  nodes_.erase(it);
+}
+
+void Tree::set_position(NodeId node, std::optional<NodeId> parent, std::string order_key) {
+  TS_ASSERT(!node.is_reserved());
+  auto it = nodes_.find(node);
+  TS_ASSERT(it != nodes_.end());
+  remember(node);
+  Node& state = it->second;
+  if (state.parent) index_erase(*state.parent, {state.order_key, node});
+  state.parent = parent;
+  state.order_key = std::move(order_key);
+  if (state.parent) index_insert(*state.parent, {state.order_key, node});
+}
+
+Tree::Node& Tree::edit(NodeId node) {
+  auto it = nodes_.find(node);
+  TS_ASSERT(it != nodes_.end());
+  remember(node);
+  return it->second;
+}
+
+void Tree::set_payload(NodeId node, std::optional<Payload> payload) {
+  remember(node);
+  if (payload) {
+    payloads_[node] = std::move(*payload);
+  } else {
+    payloads_.erase(node);
+  }
+}
+
+void Tree::begin() {
+  TS_ASSERT(!journaling_);
+  TS_ASSERT(journal_.empty());
+  journaling_ = true;
+}
+
+std::vector<NodeId> Tree::changed_nodes() const {
+  std::vector<NodeId> out;
+  for (const auto& [node, original] : journal_) {
+    const Node* now = find(node);
+    const Payload* payload_now = find_payload(node);
+    const bool node_same = now ? original.node && *original.node == *now : !original.node;
+    const bool payload_same =
+        payload_now ? original.payload && *original.payload == *payload_now : !original.payload;
+    if (!node_same || !payload_same) out.push_back(node);
+  }
+  return out;
+}
+
+void Tree::commit() {
+  TS_ASSERT(journaling_);
+  journal_.clear();
+  journaling_ = false;
+}
+
+void Tree::restore(NodeId node, const std::optional<Node>& value,
+                   const std::optional<Payload>& payload) {
+  if (auto it = nodes_.find(node); it != nodes_.end()) {
+    if (it->second.parent) index_erase(*it->second.parent, {it->second.order_key, node});
+    nodes_.erase(it);
+  }
+  if (value) {
+    nodes_.emplace(node, *value);
+    if (value->parent) index_insert(*value->parent, {value->order_key, node});
+  }
+  if (payload) {
+    payloads_[node] = *payload;
+  } else {
+    payloads_.erase(node);
+  }
+}
+
+void Tree::rollback() {
+  TS_ASSERT(journaling_);
+  // Restoring in any order is fine: each entry is put back whole, and the children index is
+  // kept in step entry by entry.
+  for (const auto& [node, original] : journal_) restore(node, original.node, original.payload);
+  journal_.clear();
+  journaling_ = false;
+}
+
+void Tree::assign_from(const Tree& other) {
+  TS_ASSERT(other.replicas_.size() >= replicas_.size());
+  for (ReplicaIndex i = 0; i < replicas_.size(); ++i) {
+    TS_ASSERT(other.replicas_.id(i) == replicas_.id(i));
+  }
+  replicas_ = other.replicas_;
+  // Ids of both trees, in order, so the journal is filled deterministically.
+  std::set<NodeId> ids;
+  for (const auto& [id, node] : nodes_) ids.insert(id);
+  for (const auto& [id, node] : other.nodes_) ids.insert(id);
+  for (const auto& [id, payload] : payloads_) ids.insert(id);
+  for (const auto& [id, payload] : other.payloads_) ids.insert(id);
+  for (NodeId id : ids) {
+    const Node* mine = find(id);
+    const Node* theirs = other.find(id);
+    const Payload* my_payload = find_payload(id);
+    const Payload* their_payload = other.find_payload(id);
+    const bool node_same = mine && theirs ? *mine == *theirs : mine == nullptr && theirs == nullptr;
+    const bool payload_same = my_payload && their_payload ? *my_payload == *their_payload
+                                                          : !my_payload && !their_payload;
+    if (node_same && payload_same) continue;
+    remember(id);
+    restore(id, theirs ? std::optional<Node>(*theirs) : std::nullopt,
+            their_payload ? std::optional<Payload>(*their_payload) : std::nullopt);
+  }
+}
+
+SnapshotRow Tree::snapshot_row(NodeId node) const {
+  const Node* state = find(node);
+  TS_ASSERT(state != nullptr);
+  TS_ASSERT(!node.is_reserved());
+  SnapshotRow row;
+  row.node = node;
+  row.parent = state->parent;
+  row.order_key = state->order_key;
+  row.tombstoned = state->tombstoned;
+  row.last_change = state->last_change.to_core(replicas_);
+  if (state->deleted_at) row.deleted_at = state->deleted_at->to_core(replicas_);
+  if (const Payload* payload = find_payload(node)) {
+    row.payload = payload->value;
+    row.writer = payload->writer;
+  }
+  return row;
+}
+
+Snapshot Tree::snapshot() const {
+  std::vector<NodeId> ids;
+  ids.reserve(nodes_.size());
+  for (const auto& [id, node] : nodes_) {
+    if (!id.is_root()) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  Snapshot out;
+  out.rows.reserve(ids.size());
+  for (NodeId id : ids) out.rows.push_back(snapshot_row(id));
+  return out;
+}
+
+std::optional<std::string> Tree::check_invariants() const {
+  const Node* root = find(kRoot);
+  if (!root) return "ROOT is missing";
+  if (root->parent) return "ROOT has a parent";
+  if (nodes_.count(kTrash) != 0) return "TRASH is a node";
+  std::size_t indexed = 0;
+  for (const auto& [parent, set] : children_) {
+    if (set.empty()) return "empty children list of " + parent.to_display();
+    for (const ChildEntry& entry : set) {
+      const Node* child = find(entry.node);
+      if (!child || child->parent != parent || child->order_key != entry.order_key) {
+        return "children index of " + parent.to_display() + " lists " +
+               entry.node.to_display() + " which is not stored there";
+      }
+      ++indexed;
+    }
+  }
+  std::size_t attached = 0;
+  for (const auto& [id, node] : nodes_) {
+    if (!node.last_change.check_invariants()) return "last_change of " + id.to_display();
+    if (node.deleted_at && !node.deleted_at->check_invariants()) {
+      return "deleted_at of " + id.to_display();
+    }
+    if (node.tombstoned && !node.deleted_at) {
+      return id.to_display() + " is tombstoned without deleted_at";
+    }
+    if (!node.parent) continue;
+    if (node.parent->is_trash()) continue;
+    if (!find(*node.parent)) {
+      return id.to_display() + " has unknown parent " + node.parent->to_display();
+    }
+    ++attached;
+    // Walk up; more steps than there are nodes means a cycle.
+    NodeId at = id;
+    for (std::size_t steps = 0;; ++steps) {
+      if (steps > nodes_.size()) return "parent cycle through " + id.to_display();
+      const Node* state = find(at);
+      if (!state || !state->parent || state->parent->is_trash()) break;
+      at = *state->parent;
+    }
+  }
+  if (attached != indexed) return "children index and parent pointers disagree";
+  return std::nullopt;
+}
+
+}  // namespace treesim
