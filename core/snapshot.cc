@@ -6,6 +6,17 @@
 #include "core/hex.h"
 
 namespace treesim {
+namespace {
+
+// Printable ASCII payloads read as text ("hello"); anything else as hex (0x00ff).
+std::string render_payload(const std::string& payload) {
+  const bool printable = std::all_of(payload.begin(), payload.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  return printable ? '"' + payload + '"' : "0x" + to_hex(payload);
+}
+
+}  // namespace
 
 const SnapshotRow* Snapshot::find(NodeId node) const {
   auto it = std::lower_bound(rows.begin(), rows.end(), node,
@@ -83,7 +94,7 @@ std::string VisibleTree::to_text(const Snapshot& snapshot) const {
     out.append(static_cast<std::size_t>(frame.depth) * 2, ' ');
     out += frame.node.to_display();
     if (const SnapshotRow* row = snapshot.find(frame.node); row && row->payload) {
-      out += " payload=" + to_hex(*row->payload);
+      out += " payload=" + render_payload(*row->payload);
     }
     out += '\n';
     auto it = children.find(frame.node);

@@ -1,0 +1,21 @@
+// The treesim command: one entry point, one subcommand per job.
+#include <CLI/CLI.hpp>
+
+#include "sim/commands/materialize_command.h"
+#include "sim/exit_codes.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "treesim: deterministic simulation and fuzz harness for a replicated tree CRDT "
+      "materializer"};
+  app.require_subcommand(1);
+  int exit_code = treesim::kExitSuccess;
+  treesim::register_materialize_command(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version are "errors" with exit code 0; everything else is a usage error.
+    return app.exit(error) == 0 ? treesim::kExitSuccess : treesim::kExitUsage;
+  }
+  return exit_code;
+}
