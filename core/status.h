@@ -95,6 +95,7 @@ class [[nodiscard]] Result {
   }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 
@@ -104,19 +105,21 @@ class [[nodiscard]] Result {
 
 }  // namespace treesim
 
-// Propagates a non-ok Status out of the enclosing function.
-#define TS_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::treesim::Status ts_status_ = (expr);        \
-    if (!ts_status_.is_ok()) return ts_status_;   \
-  } while (false)
-
 #define TS_CONCAT_INNER(a, b) a##b
 #define TS_CONCAT(a, b) TS_CONCAT_INNER(a, b)
 
+// Propagates a non-ok Status out of the enclosing function. Temporaries get unique names
+// (__COUNTER__) so the macros nest inside lambdas without shadowing.
+#define TS_RETURN_IF_ERROR(expr) TS_RETURN_IF_ERROR_IMPL(TS_CONCAT(ts_status_, __COUNTER__), expr)
+#define TS_RETURN_IF_ERROR_IMPL(name, expr) \
+  do {                                      \
+    ::treesim::Status name = (expr);        \
+    if (!name.is_ok()) return name;         \
+  } while (false)
+
 // TS_ASSIGN_OR_RETURN(auto x, expr): binds the value of a Result or returns its Status.
 #define TS_ASSIGN_OR_RETURN(lhs, expr) \
-  TS_ASSIGN_OR_RETURN_IMPL(TS_CONCAT(ts_result_, __LINE__), lhs, expr)
+  TS_ASSIGN_OR_RETURN_IMPL(TS_CONCAT(ts_result_, __COUNTER__), lhs, expr)
 #define TS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.is_ok()) return tmp.status();         \

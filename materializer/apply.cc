@@ -49,23 +49,10 @@ bool writer_dot_in(const Tree& tree, const Tree::Payload& payload,
   return replica && vv.contains(*replica, payload.writer.counter);
 }
 
-// deleted_at(node) ⊇ SVV(node), walking the subtree and stopping at the first unseen counter.
-Result<bool> compute_tombstoned(const Tree& tree, NodeId node) {
-  const Tree::Node* state = tree.find(node);
-  if (!state || !state->deleted_at) return false;
-  const CompactVersionVector& deleted = *state->deleted_at;
-  return for_each_in_subtree(tree, node, [&](NodeId member) {
-    const Tree::Node* m = tree.find(member);
-    if (!deleted.is_aware_of(m->last_change)) return false;
-    const Tree::Payload* payload = tree.find_payload(member);
-    return payload == nullptr || writer_dot_in(tree, *payload, deleted);
-  });
-}
-
 // The applier of one op: the tree, the op's dot, and the record being written.
 class Step {
  public:
-  Step(Tree& tree, const Op& op) : tree_(tree), op_(op) {
+  Step(Tree& tree, const Op& op, Probes* probes) : tree_(tree), op_(op), probes_(probes) {
     record_.key = op.key();
     record_.node = op.node;
     replica_ = tree_.replicas().intern(op.id.replica);
@@ -102,9 +89,14 @@ class Step {
     record_.dotted_nodes.push_back(node);
   }
 
+  void hit(Probe probe) {
+    if (probes_) probes_->hit(probe);
+  }
+
   void set_tombstoned(NodeId node, bool value) {
     const Tree::Node* state = tree_.find(node);
     if (state->tombstoned == value) return;
+    hit(value ? Probe::kTombstone : Probe::kRevive);
     record_.previous_tombstoned.push_back({node, state->tombstoned});
     tree_.edit(node).tombstoned = value;
   }
@@ -184,8 +176,10 @@ class Step {
     make_known(op_.node);
     make_known(op_.parent);
     bool skipped = op_.node.is_reserved() || op_.parent == op_.node;
+    if (skipped) hit(Probe::kSelfOrReservedSkip);
     if (!skipped) {
       TS_ASSIGN_OR_RETURN(const bool cycle, reaches_by_walking_up(tree_, op_.parent, op_.node));
+      if (cycle) hit(Probe::kCycleSkip);
       skipped = cycle;
     }
     if (!skipped) TS_RETURN_IF_ERROR(attach(op_.parent, /*dot_old_parent=*/false));
@@ -196,11 +190,16 @@ class Step {
   Status move() {
     make_known(op_.node);
     make_known(op_.parent);
-    if (op_.node.is_reserved()) return Status::ok();
+    if (op_.node.is_reserved() || op_.parent == op_.node) {
+      hit(Probe::kSelfOrReservedSkip);
+      return Status::ok();
+    }
     if (!op_.parent.is_trash()) {
-      if (op_.parent == op_.node) return Status::ok();
       TS_ASSIGN_OR_RETURN(const bool cycle, reaches_by_walking_up(tree_, op_.parent, op_.node));
-      if (cycle) return Status::ok();
+      if (cycle) {
+        hit(Probe::kCycleSkip);
+        return Status::ok();
+      }
     }
     return attach(op_.parent, /*dot_old_parent=*/true);
   }
@@ -230,7 +229,10 @@ class Step {
     const NodeId node = op_.node;
     const Tree::Payload* current = tree_.find_payload(node);
     const OpKey key = op_.key();
-    if (current && current->writer >= key) return Status::ok();
+    if (current && current->writer >= key) {
+      hit(Probe::kPayloadLoses);
+      return Status::ok();
+    }
     record_.payload_applied = true;
     record_.previous_payload_present = current != nullptr;
     if (current) {
@@ -247,11 +249,25 @@ class Step {
 
   Tree& tree_;
   const Op& op_;
+  Probes* probes_;
   ReplicaIndex replica_ = 0;
   UndoRecord record_;
 };
 
 }  // namespace
+
+// Walks the subtree and stops at the first counter deleted_at has not seen.
+Result<bool> compute_tombstoned(const Tree& tree, NodeId node) {
+  const Tree::Node* state = tree.find(node);
+  if (!state || !state->deleted_at) return false;
+  const CompactVersionVector& deleted = *state->deleted_at;
+  return for_each_in_subtree(tree, node, [&](NodeId member) {
+    const Tree::Node* m = tree.find(member);
+    if (!deleted.is_aware_of(m->last_change)) return false;
+    const Tree::Payload* payload = tree.find_payload(member);
+    return payload == nullptr || writer_dot_in(tree, *payload, deleted);
+  });
+}
 
 Result<bool> reaches_by_walking_up(const Tree& tree, NodeId start, NodeId target) {
   NodeId at = start;
@@ -281,7 +297,9 @@ Result<CompactVersionVector> subtree_version_vector(const Tree& tree, NodeId nod
   return out;
 }
 
-Result<UndoRecord> apply_op(Tree& tree, const Op& op) { return Step(tree, op).run(); }
+Result<UndoRecord> apply_op(Tree& tree, const Op& op, Probes* probes) {
+  return Step(tree, op, probes).run();
+}
 
 Status undo_op(Tree& tree, const UndoRecord& record) {
   for (auto it = record.previous_tombstoned.rbegin(); it != record.previous_tombstoned.rend();

@@ -17,13 +17,15 @@
 
 #include "core/op.h"
 #include "core/status.h"
+#include "materializer/probes.h"
 #include "materializer/tree.h"
 #include "materializer/undo_record.h"
 
 namespace treesim {
 
-// Applies `op` (valid, and sorting after every op already applied) to `tree`.
-Result<UndoRecord> apply_op(Tree& tree, const Op& op);
+// Applies `op` (valid, and sorting after every op already applied) to `tree`. Counts cycle
+// skips, revives and the like in `probes` when given.
+Result<UndoRecord> apply_op(Tree& tree, const Op& op, Probes* probes = nullptr);
 
 // Takes back the op of `record`, which must be the last op applied that has not been undone.
 Status undo_op(Tree& tree, const UndoRecord& record);
@@ -31,6 +33,9 @@ Status undo_op(Tree& tree, const UndoRecord& record);
 // SVV(node) (SEMANTICS.md §5): the union over the stored subtree of last_change and current
 // payload writer dots. What a local remove(node) carries as known_state.
 Result<CompactVersionVector> subtree_version_vector(const Tree& tree, NodeId node);
+
+// tombstoned(node) computed afresh: deleted_at(node) ⊇ SVV(node). False without deleted_at.
+Result<bool> compute_tombstoned(const Tree& tree, NodeId node);
 
 // Whether walking up from `start` through stored parents reaches `target` (the walk stops at
 // ROOT, TRASH or a detached node).

@@ -97,6 +97,18 @@ void Tree::set_payload(NodeId node, std::optional<Payload> payload) {
   }
 }
 
+void Tree::load_node(NodeId node, Node state) {
+  TS_ASSERT(!journaling_);
+  TS_ASSERT(!node.is_trash());
+  restore(node, std::move(state), find_payload(node) ? std::optional<Payload>(*find_payload(node))
+                                                     : std::nullopt);
+}
+
+void Tree::load_payload(NodeId node, Payload payload) {
+  TS_ASSERT(!journaling_);
+  payloads_[node] = std::move(payload);
+}
+
 void Tree::begin() {
   TS_ASSERT(!journaling_);
   TS_ASSERT(journal_.empty());

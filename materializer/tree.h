@@ -91,6 +91,11 @@ class Tree {
   Node& edit(NodeId node);
   void set_payload(NodeId node, std::optional<Payload> payload);
 
+  // --- loading from the store (outside any transaction; not journaled) ---
+  // Sets a node's state (ROOT included), replacing any previous one, and indexes it.
+  void load_node(NodeId node, Node state);
+  void load_payload(NodeId node, Payload payload);
+
   // --- change journal ---
   void begin();
   bool in_transaction() const { return journaling_; }
