@@ -237,7 +237,9 @@ Status Materializer::store_pending(const std::vector<Op>& batch, AppendResult& r
 
 std::vector<NodeId> Materializer::affected_nodes() const {
   std::vector<NodeId> out = tree_.changed_nodes();
-  out.erase(std::remove(out.begin(), out.end(), kRoot), out.end());
+  // ROOT and TRASH have no snapshot row, though their payload registers can change.
+  out.erase(std::remove_if(out.begin(), out.end(), [](NodeId node) { return node.is_reserved(); }),
+            out.end());
   return out;
 }
 
