@@ -24,14 +24,17 @@
 //   {"replica":"61","counter":3,"lamport":5,"kind":"move","node":"<32 hex>","parent":"<32 hex>",
 //    "order_key":"8000"}
 //
-// Hex is written in lower case and read in either case. The encoder writes the fields in the
-// order of the table, known_state replicas in replica order and ranges normalized; the decoder
-// accepts any valid ranges and normalizes them by union (SEMANTICS.md §3), so two spellings of
-// one replica ("6a" and "6A") in a known_state are merged and an empty list adds nothing. A key
-// that appears twice in one JSON object is an error, because the JSON parser would otherwise keep
-// one value silently. Unknown fields, fields the kind does not use (even as null), numbers that are
-// negative, fractional, written with an exponent or >= 2^64 are errors, as is every rule of
-// validate_op().
+// The values (ids, hex, numbers, known_state) are read and written by core/json_values.h, the
+// one implementation every JSON format shares. Hex is written in lower case and read in either
+// case. The encoder writes the fields in the order of the table, known_state replicas in replica
+// order and ranges normalized; the decoder accepts any valid ranges and normalizes them by union
+// (SEMANTICS.md §3), so two spellings of one replica ("6a" and "6A") in a known_state are merged
+// and an empty list adds nothing. A key that appears twice in one JSON object is an error,
+// because the JSON parser would otherwise keep one value silently. Unknown fields, fields the
+// kind does not use (even as null), numbers that are negative, fractional, written with an
+// exponent or >= 2^64 are errors, as is every rule of validate_op(). A known_state of more than
+// kMaxKnownStateRanges ranges after merging is rejected while reading (json::to_vv()), by the
+// same count validate_op() applies.
 //
 // Op logs: lines are separated by '\n' (a '\r' before it is dropped). Lines that are empty or
 // all whitespace, and lines whose first non-whitespace character is '#', are skipped, so a

@@ -1,5 +1,8 @@
 #include "core/snapshot_json.h"
 
+#include <optional>
+#include <type_traits>
+
 #include "core/json_values.h"
 
 namespace treesim {
@@ -23,33 +26,35 @@ nlohmann::json snapshot_to_json(const Snapshot& snapshot) {
 
 namespace {
 
+template <typename T>
+constexpr bool kIsOptional = false;
+template <typename T>
+constexpr bool kIsOptional<std::optional<T>> = true;
+
 Result<SnapshotRow> row_from_json(const nlohmann::json& value, const std::string& path) {
   TS_RETURN_IF_ERROR(json::expect_object(value, path,
                                          {"node", "parent", "order_key", "tombstoned",
                                           "last_change", "deleted_at", "payload", "writer"}));
-  for (const char* field : {"node", "parent", "order_key", "tombstoned", "last_change",
-                            "deleted_at", "payload", "writer"}) {
-    if (!value.contains(field)) {
-      return Status::invalid_argument("field '" + path + "." + field + "': missing");
+  // Reads field `name` into `out` with `to_value`, one of the json::to_* readers. Every field is
+  // required; the fields a row may lack (the std::optional ones) are null when absent.
+  auto read = [&](std::string_view name, auto to_value, auto& out) -> Status {
+    TS_ASSIGN_OR_RETURN(const nlohmann::json* field,
+                        json::require_field(value, path, name, "on every row"));
+    if constexpr (kIsOptional<std::remove_reference_t<decltype(out)>>) {
+      if (field->is_null()) return Status::ok();
     }
-  }
+    TS_ASSIGN_OR_RETURN(out, to_value(*field, json::field_path(path, name)));
+    return Status::ok();
+  };
   SnapshotRow row;
-  TS_ASSIGN_OR_RETURN(row.node, json::to_node(value["node"], path + ".node"));
-  if (!value["parent"].is_null()) {
-    TS_ASSIGN_OR_RETURN(row.parent, json::to_node(value["parent"], path + ".parent"));
-  }
-  TS_ASSIGN_OR_RETURN(row.order_key, json::to_bytes(value["order_key"], path + ".order_key"));
-  TS_ASSIGN_OR_RETURN(row.tombstoned, json::to_bool(value["tombstoned"], path + ".tombstoned"));
-  TS_ASSIGN_OR_RETURN(row.last_change, json::to_vv(value["last_change"], path + ".last_change"));
-  if (!value["deleted_at"].is_null()) {
-    TS_ASSIGN_OR_RETURN(row.deleted_at, json::to_vv(value["deleted_at"], path + ".deleted_at"));
-  }
-  if (!value["payload"].is_null()) {
-    TS_ASSIGN_OR_RETURN(row.payload, json::to_bytes(value["payload"], path + ".payload"));
-  }
-  if (!value["writer"].is_null()) {
-    TS_ASSIGN_OR_RETURN(row.writer, json::to_key(value["writer"], path + ".writer"));
-  }
+  TS_RETURN_IF_ERROR(read("node", json::to_node, row.node));
+  TS_RETURN_IF_ERROR(read("parent", json::to_node, row.parent));
+  TS_RETURN_IF_ERROR(read("order_key", json::to_bytes, row.order_key));
+  TS_RETURN_IF_ERROR(read("tombstoned", json::to_bool, row.tombstoned));
+  TS_RETURN_IF_ERROR(read("last_change", json::to_vv, row.last_change));
+  TS_RETURN_IF_ERROR(read("deleted_at", json::to_vv, row.deleted_at));
+  TS_RETURN_IF_ERROR(read("payload", json::to_bytes, row.payload));
+  TS_RETURN_IF_ERROR(read("writer", json::to_key, row.writer));
   return row;
 }
 
@@ -57,20 +62,20 @@ Result<SnapshotRow> row_from_json(const nlohmann::json& value, const std::string
 
 Result<Snapshot> snapshot_from_json(const nlohmann::json& value) {
   TS_RETURN_IF_ERROR(json::expect_object(value, "", {"rows"}));
-  if (!value.contains("rows") || !value["rows"].is_array()) {
-    return Status::invalid_argument("field 'rows': expected an array");
+  TS_ASSIGN_OR_RETURN(const nlohmann::json* rows,
+                      json::require_field(value, "", "rows", "in a snapshot"));
+  if (!rows->is_array()) {
+    return json::field_error("rows", "expected an array of rows, got " + json::describe(*rows));
   }
   Snapshot snapshot;
-  const auto& rows = value["rows"];
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  for (std::size_t i = 0; i < rows->size(); ++i) {
     const std::string path = "rows[" + std::to_string(i) + "]";
-    TS_ASSIGN_OR_RETURN(SnapshotRow row, row_from_json(rows[i], path));
+    TS_ASSIGN_OR_RETURN(SnapshotRow row, row_from_json((*rows)[i], path));
     if (row.node.is_reserved()) {
-      return Status::invalid_argument("field '" + path + ".node': ROOT and TRASH have no row");
+      return json::field_error(path + ".node", "ROOT and TRASH have no row");
     }
     if (!snapshot.rows.empty() && !(snapshot.rows.back().node < row.node)) {
-      return Status::invalid_argument("field '" + path +
-                                      ".node': rows must be sorted by node id, without repeats");
+      return json::field_error(path + ".node", "rows must be sorted by node id, without repeats");
     }
     snapshot.rows.push_back(std::move(row));
   }

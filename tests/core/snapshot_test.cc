@@ -3,6 +3,7 @@
 // (round trip and validation naming the field), and the readable diff every checker prints.
 #include <gtest/gtest.h>
 
+#include "core/json_values.h"
 #include "core/snapshot.h"
 #include "core/snapshot_diff.h"
 #include "core/snapshot_json.h"
@@ -91,6 +92,39 @@ TEST(SnapshotJson, RejectionsNameTheField) {
   j = snapshot_to_json(SampleSnapshot());
   j["rows"][0]["colour"] = "red";
   EXPECT_NE(snapshot_from_json(j).status().message().find("unknown field"), std::string::npos);
+}
+
+TEST(SnapshotJson, ReadsWithTheStrictnessAndMessagesOfOpLogs) {
+  // A key repeated within one row is caught by the shared parser, which names the row.
+  const std::string text = snapshot_to_json(SampleSnapshot()).dump();
+  std::string repeated = text;
+  repeated.insert(repeated.find("\"tombstoned\":"), "\"tombstoned\":true,");
+  const Result<nlohmann::json> parsed = json::parse(repeated, "snapshot");
+  ASSERT_FALSE(parsed.is_ok());
+  EXPECT_EQ(parsed.status().message(), "field 'rows[0]': key 'tombstoned' appears twice");
+  ASSERT_TRUE(json::parse(text, "snapshot").is_ok());
+
+  nlohmann::json j = snapshot_to_json(SampleSnapshot());
+  j["rows"][1]["node"] = "0000g" + N(2).to_hex().substr(5);
+  EXPECT_EQ(snapshot_from_json(j).status().message(),
+            "field 'rows[1].node': expected 32 hex digits, got a non-hex character at position 4");
+}
+
+TEST(SnapshotJson, VersionVectorsAreBoundedByTheirRangesAfterMerging) {
+  // One range more than a known_state may hold: rejected when disjoint, accepted when the
+  // ranges touch and merge into one.
+  nlohmann::json disjoint = nlohmann::json::array();
+  nlohmann::json touching = nlohmann::json::array();
+  for (std::uint64_t i = 1; i <= kMaxKnownStateRanges + 1; ++i) {
+    disjoint.push_back({2 * i, 2 * i});
+    touching.push_back({i, i});
+  }
+  nlohmann::json j = snapshot_to_json(SampleSnapshot());
+  j["rows"][0]["last_change"] = {{"61", disjoint}};
+  EXPECT_EQ(snapshot_from_json(j).status().message(),
+            "field 'rows[0].last_change': more than 65536 ranges after merging (got 65537)");
+  j["rows"][0]["last_change"] = {{"61", touching}};
+  EXPECT_TRUE(snapshot_from_json(j).is_ok());
 }
 
 TEST(SnapshotJson, VisibleTreeNestsChildrenInOrder) {
