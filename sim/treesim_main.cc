@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/commands/materialize_command.h"
+#include "sim/commands/run_command.h"
 #include "sim/exit_codes.h"
 
 int main(int argc, char** argv) {
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = treesim::kExitSuccess;
   treesim::register_materialize_command(app, &exit_code);
+  treesim::register_run_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

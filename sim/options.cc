@@ -1,0 +1,239 @@
+#include "sim/options.h"
+
+#include "core/json_values.h"
+
+namespace treesim {
+namespace {
+
+// The scalar options, listed once: serialization, parsing and display all walk this table.
+struct Field {
+  const char* name;
+  std::uint64_t Options::*wide;
+  std::uint32_t Options::*narrow;
+  std::uint64_t minimum;
+  std::uint64_t maximum;
+};
+
+constexpr std::uint64_t kTicksMax = 100'000'000;
+
+const Field kFields[] = {
+    {"replica_count", nullptr, &Options::replica_count, 1, 64},
+    {"safety_ticks", &Options::safety_ticks, nullptr, 0, kTicksMax},
+    {"liveness_ticks_max", &Options::liveness_ticks_max, nullptr, 1, kTicksMax},
+    {"edit_per_mille", nullptr, &Options::edit_per_mille, 0, 1000},
+    {"delay_ticks_min", nullptr, &Options::delay_ticks_min, 1, 10'000},
+    {"delay_ticks_max", nullptr, &Options::delay_ticks_max, 1, 10'000},
+    {"reorder_ticks_max", nullptr, &Options::reorder_ticks_max, 0, 10'000},
+    {"duplicate_per_mille", nullptr, &Options::duplicate_per_mille, 0, 1000},
+    {"drop_per_mille", nullptr, &Options::drop_per_mille, 0, 1000},
+    {"anti_entropy_per_mille", nullptr, &Options::anti_entropy_per_mille, 0, 1000},
+    {"partition_per_mille", nullptr, &Options::partition_per_mille, 0, 1000},
+    {"partition_ticks_max", nullptr, &Options::partition_ticks_max, 1, 100'000},
+    {"crash_per_mille", nullptr, &Options::crash_per_mille, 0, 1000},
+    {"storage_fault_per_mille", nullptr, &Options::storage_fault_per_mille, 0, 1000},
+    {"fault_point_per_mille", nullptr, &Options::fault_point_per_mille, 0, 1000},
+    {"check_every", nullptr, &Options::check_every, 1, 1'000'000},
+};
+
+std::uint64_t get(const Options& options, const Field& field) {
+  return field.wide ? options.*field.wide : options.*field.narrow;
+}
+
+void set(Options& options, const Field& field, std::uint64_t value) {
+  if (field.wide) {
+    options.*field.wide = value;
+  } else {
+    options.*field.narrow = static_cast<std::uint32_t>(value);
+  }
+}
+
+struct MixField {
+  const char* name;
+  std::uint32_t OpMix::*weight;
+};
+
+const MixField kMixFields[] = {
+    {"insert", &OpMix::insert},   {"move", &OpMix::move},
+    {"remove", &OpMix::remove},   {"payload", &OpMix::payload},
+    {"move_to_trash", &OpMix::move_to_trash},
+};
+
+std::uint32_t per_mille_or_off(Entropy& entropy, std::uint64_t maximum) {
+  // Half the time off; otherwise anywhere up to `maximum`, often small.
+  if (entropy.chance(1, 2)) return 0;
+  const std::uint64_t ceiling = entropy.chance(1, 3) ? maximum : std::max<std::uint64_t>(1, maximum / 10);
+  return static_cast<std::uint32_t>(entropy.in_range(1, ceiling));
+}
+
+}  // namespace
+
+const char* store_kind_name(StoreKind kind) {
+  switch (kind) {
+    case StoreKind::kMemory: return "memory";
+  }
+  return "unknown";
+}
+
+Status Options::normalize() {
+  for (const Field& field : kFields) {
+    const std::uint64_t value = get(*this, field);
+    if (value < field.minimum || value > field.maximum) {
+      return Status::invalid_argument("option '" + std::string(field.name) + "': " +
+                                      std::to_string(value) + " is outside [" +
+                                      std::to_string(field.minimum) + ", " +
+                                      std::to_string(field.maximum) + "]");
+    }
+  }
+  if (delay_ticks_min > delay_ticks_max) {
+    return Status::invalid_argument("option 'delay_ticks_min' exceeds 'delay_ticks_max'");
+  }
+  if (op_mix.insert == 0) {
+    return Status::invalid_argument("option 'op_mix.insert' must be positive (nothing to edit)");
+  }
+  if (replicas.size() > replica_count) {
+    return Status::invalid_argument("option 'replicas' lists " + std::to_string(replicas.size()) +
+                                    " replicas but replica_count is " +
+                                    std::to_string(replica_count));
+  }
+  replicas.resize(replica_count);
+  return Status::ok();
+}
+
+Options Options::swarm(Entropy& entropy) {
+  Options options;
+  options.replica_count = static_cast<std::uint32_t>(entropy.in_range(2, 8));
+  for (const MixField& field : kMixFields) {
+    options.op_mix.*field.weight =
+        entropy.chance(1, 4) ? 0 : static_cast<std::uint32_t>(entropy.in_range(1, 50));
+  }
+  options.op_mix.insert = static_cast<std::uint32_t>(entropy.in_range(10, 60));
+  options.edit_per_mille = static_cast<std::uint32_t>(entropy.in_range(50, 600));
+  options.delay_ticks_min = static_cast<std::uint32_t>(entropy.in_range(1, 3));
+  options.delay_ticks_max =
+      options.delay_ticks_min + static_cast<std::uint32_t>(entropy.chance(1, 2) ? 0 : entropy.in_range(1, 20));
+  options.reorder_ticks_max = entropy.chance(1, 2) ? 0 : static_cast<std::uint32_t>(entropy.in_range(1, 30));
+  options.duplicate_per_mille = per_mille_or_off(entropy, 300);
+  options.drop_per_mille = per_mille_or_off(entropy, 300);
+  options.anti_entropy_per_mille = static_cast<std::uint32_t>(entropy.in_range(5, 200));
+  options.partition_per_mille = per_mille_or_off(entropy, 50);
+  options.partition_ticks_max = static_cast<std::uint32_t>(entropy.in_range(5, 100));
+  options.crash_per_mille = per_mille_or_off(entropy, 20);
+  options.storage_fault_per_mille = per_mille_or_off(entropy, 50);
+  options.fault_point_per_mille = per_mille_or_off(entropy, 50);
+  options.replicas.resize(options.replica_count);
+  for (ReplicaConfig& replica : options.replicas) {
+    replica.strategy = static_cast<CatchUpStrategy>(entropy.uniform_below(3));
+    replica.deferred = entropy.chance(1, 3);
+    replica.undo_retention = entropy.chance(1, 4) ? entropy.in_range(1, 16) : 1 << 16;
+  }
+  return options;
+}
+
+nlohmann::json Options::to_json() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Field& field : kFields) out[field.name] = get(*this, field);
+  nlohmann::json mix = nlohmann::json::object();
+  for (const MixField& field : kMixFields) mix[field.name] = op_mix.*field.weight;
+  out["op_mix"] = std::move(mix);
+  nlohmann::json list = nlohmann::json::array();
+  for (const ReplicaConfig& replica : replicas) {
+    list.push_back({{"store", store_kind_name(replica.store)},
+                    {"strategy", catch_up_strategy_name(replica.strategy)},
+                    {"deferred", replica.deferred},
+                    {"undo_retention", replica.undo_retention}});
+  }
+  out["replicas"] = std::move(list);
+  return out;
+}
+
+Result<Options> Options::from_json(const nlohmann::json& value) {
+  if (!value.is_object()) return Status::invalid_argument("options: expected an object");
+  Options options;
+  for (const auto& [name, item] : value.items()) {
+    const std::string path = "options." + name;
+    bool known = false;
+    for (const Field& field : kFields) {
+      if (name != field.name) continue;
+      known = true;
+      TS_ASSIGN_OR_RETURN(std::uint64_t number,
+                          json::to_uint(item, path, field.minimum, field.maximum));
+      set(options, field, number);
+    }
+    if (name == "op_mix") {
+      known = true;
+      if (!item.is_object()) return Status::invalid_argument("field '" + path + "': expected an object");
+      for (const auto& [kind, weight] : item.items()) {
+        bool known_kind = false;
+        for (const MixField& field : kMixFields) {
+          if (kind != field.name) continue;
+          known_kind = true;
+          TS_ASSIGN_OR_RETURN(std::uint64_t number, json::to_uint(weight, path + "." + kind, 0, 1'000'000));
+          options.op_mix.*field.weight = static_cast<std::uint32_t>(number);
+        }
+        if (!known_kind) return Status::invalid_argument("field '" + path + "." + kind + "': unknown op kind");
+      }
+    }
+    if (name == "replicas") {
+      known = true;
+      if (!item.is_array()) return Status::invalid_argument("field '" + path + "': expected an array");
+      for (std::size_t i = 0; i < item.size(); ++i) {
+        const std::string replica_path = path + "[" + std::to_string(i) + "]";
+        const auto& entry = item[i];
+        TS_RETURN_IF_ERROR(json::expect_object(entry, replica_path,
+                                               {"store", "strategy", "deferred", "undo_retention"}));
+        ReplicaConfig config;
+        if (entry.contains("store") && entry["store"] != "memory") {
+          return Status::invalid_argument("field '" + replica_path + ".store': unknown store kind");
+        }
+        if (entry.contains("strategy")) {
+          const auto& strategy = entry["strategy"];
+          auto parsed = strategy.is_string()
+                            ? catch_up_strategy_from_name(strategy.get<std::string>())
+                            : std::nullopt;
+          if (!parsed) {
+            return Status::invalid_argument("field '" + replica_path +
+                                            ".strategy': expected rebuild, prefix-replay or rewind");
+          }
+          config.strategy = *parsed;
+        }
+        if (entry.contains("deferred")) {
+          TS_ASSIGN_OR_RETURN(config.deferred, json::to_bool(entry["deferred"], replica_path + ".deferred"));
+        }
+        if (entry.contains("undo_retention")) {
+          TS_ASSIGN_OR_RETURN(config.undo_retention,
+                              json::to_uint(entry["undo_retention"], replica_path + ".undo_retention",
+                                            0, std::uint64_t{1} << 40));
+        }
+        options.replicas.push_back(config);
+      }
+    }
+    if (!known) return Status::invalid_argument("field '" + path + "': unknown option");
+  }
+  TS_RETURN_IF_ERROR(options.normalize());
+  return options;
+}
+
+std::string Options::to_display() const {
+  std::string out = "replicas=" + std::to_string(replica_count) + " mix=" +
+                    std::to_string(op_mix.insert) + "/" + std::to_string(op_mix.move) + "/" +
+                    std::to_string(op_mix.remove) + "/" + std::to_string(op_mix.payload) + "/" +
+                    std::to_string(op_mix.move_to_trash);
+  out += " delay=" + std::to_string(delay_ticks_min) + ".." + std::to_string(delay_ticks_max);
+  const std::pair<const char*, std::uint32_t> rates[] = {
+      {"reorder", reorder_ticks_max},       {"dup", duplicate_per_mille},
+      {"drop", drop_per_mille},             {"partition", partition_per_mille},
+      {"crash", crash_per_mille},           {"storage-fault", storage_fault_per_mille},
+      {"fault-point", fault_point_per_mille}};
+  for (const auto& [name, rate] : rates) {
+    if (rate != 0) out += std::string(" ") + name + "=" + std::to_string(rate);
+  }
+  out += " replicas:";
+  for (const ReplicaConfig& replica : replicas) {
+    out += std::string(" ") + catch_up_strategy_name(replica.strategy);
+    if (replica.deferred) out += "+deferred";
+    if (replica.undo_retention < (1 << 16)) out += "+undo" + std::to_string(replica.undo_retention);
+  }
+  return out;
+}
+
+}  // namespace treesim

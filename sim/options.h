@@ -1,0 +1,95 @@
+// Options of one simulation run: sizes, workload mix, network behaviour and fault rates.
+//
+// Every fault defaults to off (TigerBeetle's rule): a default run is a calm network with a
+// little anti-entropy. Options::swarm() draws a random profile per seed (swarm testing: some
+// faults off, others high), which finds bugs that an average of everything hides. Rates are
+// integer chances per thousand per tick, so they are exact and portable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "materializer/materializer.h"
+#include "sim/entropy.h"
+
+namespace treesim {
+
+enum class StoreKind : std::uint8_t { kMemory };
+
+const char* store_kind_name(StoreKind kind);
+
+struct ReplicaConfig {
+  StoreKind store = StoreKind::kMemory;
+  CatchUpStrategy strategy = CatchUpStrategy::kRewind;
+  bool deferred = false;
+  std::uint64_t undo_retention = 1 << 16;
+
+  friend bool operator==(const ReplicaConfig&, const ReplicaConfig&) = default;
+};
+
+// Relative weights of the local edits the workload makes (0 disables a kind).
+struct OpMix {
+  std::uint32_t insert = 45;
+  std::uint32_t move = 25;
+  std::uint32_t remove = 10;
+  std::uint32_t payload = 15;
+  std::uint32_t move_to_trash = 5;
+
+  friend bool operator==(const OpMix&, const OpMix&) = default;
+};
+
+struct Options {
+  std::uint32_t replica_count = 3;
+  // One entry per replica; normalize() fills missing entries with defaults.
+  std::vector<ReplicaConfig> replicas;
+  OpMix op_mix;
+
+  // Safety phase: faults on, this many ticks. Liveness phase: faults off, anti-entropy until
+  // quiet, at most this many ticks.
+  std::uint64_t safety_ticks = 300;
+  std::uint64_t liveness_ticks_max = 3000;
+
+  // Per replica per tick: chance of a local edit.
+  std::uint32_t edit_per_mille = 250;
+  // Network: every message takes delay_ticks_min..max, plus up to reorder_ticks_max extra.
+  std::uint32_t delay_ticks_min = 1;
+  std::uint32_t delay_ticks_max = 1;
+  std::uint32_t reorder_ticks_max = 0;
+  std::uint32_t duplicate_per_mille = 0;
+  std::uint32_t drop_per_mille = 0;
+  // Per tick: chance that one random pair of replicas runs an anti-entropy round.
+  std::uint32_t anti_entropy_per_mille = 50;
+  // Per tick: chance a partition starts (when none is active); it lasts 1..max ticks.
+  std::uint32_t partition_per_mille = 0;
+  std::uint32_t partition_ticks_max = 40;
+  // Per replica per tick: chance of a crash (followed by a restart from durable storage).
+  std::uint32_t crash_per_mille = 0;
+  // Per replica per tick: chance to arm a storage fault (one of its next few store calls fails).
+  std::uint32_t storage_fault_per_mille = 0;
+  // Per replica per tick: chance to arm a fault point (one of its next few sites fires).
+  std::uint32_t fault_point_per_mille = 0;
+  // Check model agreement after every N steps (always at the end).
+  std::uint32_t check_every = 1;
+
+  // Fills `replicas` up to replica_count and checks ranges; the error names the option.
+  Status normalize();
+
+  // A random profile: 2..8 replicas, op mix with some kinds off, random network behaviour and
+  // fault rates (each fault off half the time), per-replica strategy and deferred mode.
+  static Options swarm(Entropy& entropy);
+
+  nlohmann::json to_json() const;
+  // Strict: unknown fields and out-of-range values are errors naming the field.
+  static Result<Options> from_json(const nlohmann::json& value);
+
+  // One line for reports and failure messages.
+  std::string to_display() const;
+
+  friend bool operator==(const Options&, const Options&) = default;
+};
+
+}  // namespace treesim

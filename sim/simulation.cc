@@ -1,0 +1,566 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "core/snapshot_diff.h"
+#include "sim/in_process_replica.h"
+
+namespace treesim {
+namespace {
+
+constexpr std::size_t kRecentEvents = 40;
+// A full anti-entropy round between every ordered pair runs this often in the liveness phase.
+constexpr std::uint64_t kLivenessSyncInterval = 4;
+
+VersionVector ids_of(const std::vector<Op>& ops) {
+  std::vector<std::pair<ReplicaId, CounterRange>> ranges;
+  ranges.reserve(ops.size());
+  for (const Op& op : ops) ranges.push_back({op.id.replica, {op.id.counter, op.id.counter}});
+  return VersionVector::from_ranges(ranges);
+}
+
+bool contains(const VersionVector& vv, const OpId& id) {
+  auto it = vv.entries.find(id.replica);
+  if (it == vv.entries.end()) return false;
+  for (const CounterRange& range : it->second) {
+    if (range.first <= id.counter && id.counter <= range.last) return true;
+  }
+  return false;
+}
+
+bool is_fault_code(StatusCode code) {
+  return code == StatusCode::kIoError || code == StatusCode::kStorageFull ||
+         code == StatusCode::kFaultInjected;
+}
+
+std::string head_to_display(const Head& head) {
+  return "seq=" + std::to_string(head.seq) + (head.key ? " key=" + head.key->to_display() : "");
+}
+
+}  // namespace
+
+std::string seed_to_display(std::uint64_t seed) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "0x%016llx", static_cast<unsigned long long>(seed));
+  return buffer;
+}
+
+struct Simulation::Replica {
+  Replica(std::uint32_t index_in, const ReplicaConfig& config, const OpMix& mix, Rng rng)
+      : index(index_in),
+        id(ReplicaId::of(std::string(1, static_cast<char>('a' + index_in)))),
+        sut(std::make_unique<InProcessReplica>(id, config)),
+        workload(mix, rng, index_in) {}
+
+  std::uint32_t index;
+  ReplicaId id;
+  std::unique_ptr<SystemUnderTest> sut;
+  // The ops this replica acknowledged: what its log must hold.
+  model::Model model;
+  // Ops offered to this replica only in calls that failed: its log must not hold them.
+  std::set<OpId> failed_only;
+  Workload workload;
+  bool down = false;
+  // A storage fault or fault point was armed (and may not have fired yet): fault errors are
+  // expected from this replica until the liveness phase clears them.
+  bool fault_armed = false;
+};
+
+// What the rollback checker compares: the state before a call.
+struct Before {
+  VersionVector log;
+  Snapshot snapshot;
+  Head head;
+  Frontier frontier;
+};
+
+namespace {
+
+Before capture(SystemUnderTest& sut) {
+  return {sut.version_vector(), sut.materialized_snapshot(), sut.head(), sut.frontier()};
+}
+
+}  // namespace
+
+Simulation::Simulation(std::uint64_t seed, Options options)
+    : seed_(seed),
+      options_(std::move(options)),
+      schedule_(Rng(seed).fork("schedule")),
+      faults_(Rng(seed).fork("faults")),
+      network_(options_, Rng(seed).fork("network")),
+      trace_hash_(fnv1a64("treesim-trace-v1")) {
+  TS_ASSERT(options_.replicas.size() == options_.replica_count);
+  recent_.resize(kRecentEvents);
+  for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
+    replicas_.push_back(std::make_unique<Replica>(
+        i, options_.replicas[i], options_.op_mix,
+        Rng(seed).fork("workload/" + std::to_string(i))));
+  }
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::record(const std::string& event) {
+  const std::string line = "t" + std::to_string(tick_) + " " + event;
+  trace_hash_ = fnv1a64(line, trace_hash_);
+  trace_hash_ = fnv1a64("\n", trace_hash_);
+  recent_[recent_next_++ % kRecentEvents] = line;
+}
+
+void Simulation::fail(FailureClass failure_class, std::string checker,
+                      std::optional<std::uint32_t> replica, std::string message,
+                      std::string first_difference) {
+  if (failure_) return;  // the first failure is the one reported
+  failure_ = Failure{failure_class, std::move(checker), tick_, replica, std::move(message),
+                     std::move(first_difference)};
+  record("FAILED " + failure_->to_display());
+}
+
+RunResult Simulation::run() {
+  for (auto& replica : replicas_) {
+    if (Status status = replica->sut->open(); !status.is_ok()) {
+      fail(FailureClass::kCorrectness, "open", replica->index,
+           "opening an empty store failed: " + status.to_string());
+    }
+  }
+  record("start seed=" + seed_to_display(seed_) + " " + options_.to_display());
+  while (!failed() && tick_ < options_.safety_ticks) {
+    safety_tick();
+    ++tick_;
+  }
+  if (!failed()) liveness();
+  if (!failed()) check_convergence();
+
+  RunResult result;
+  result.failure = failure_;
+  result.trace_hash = trace_hash_;
+  stats_.ticks = tick_;
+  result.stats = stats_;
+  for (const auto& replica : replicas_) result.probes.add(replica->sut->probes());
+  for (std::size_t i = 0; i < kRecentEvents; ++i) {
+    const std::string& line = recent_[(recent_next_ + i) % kRecentEvents];
+    if (!line.empty()) result.recent_events.push_back(line);
+  }
+  return result;
+}
+
+// --- the safety phase ---
+
+void Simulation::safety_tick() {
+  if (partition_heals_at_ && tick_ >= *partition_heals_at_) {
+    network_.heal();
+    partition_heals_at_.reset();
+    record("partition healed");
+  } else if (!partition_heals_at_ && options_.replica_count > 1 &&
+             faults_.chance(options_.partition_per_mille, 1000)) {
+    std::set<std::uint32_t> side;
+    // A non-empty proper subset: always leave replica 0 out, put the others in at random.
+    for (std::uint32_t i = 1; i < options_.replica_count; ++i) {
+      if (faults_.chance(1, 2)) side.insert(i);
+    }
+    if (side.empty()) side.insert(1 + static_cast<std::uint32_t>(faults_.uniform_below(options_.replica_count - 1)));
+    network_.partition(side);
+    partition_heals_at_ = tick_ + faults_.in_range(1, options_.partition_ticks_max);
+    std::string members;
+    for (std::uint32_t i : side) members += " " + std::to_string(i);
+    record("partition {" + members + " } until t" + std::to_string(*partition_heals_at_));
+  }
+
+  for (std::uint32_t i = 0; i < options_.replica_count && !failed(); ++i) {
+    Replica& replica = *replicas_[i];
+    if (replica.down) {
+      restart(i);
+      continue;
+    }
+    if (faults_.chance(options_.crash_per_mille, 1000)) {
+      crash_and_restart(i);
+      continue;
+    }
+    if (faults_.chance(options_.storage_fault_per_mille, 1000)) {
+      const std::uint64_t n = faults_.in_range(1, 24);
+      if (replica.sut->arm_storage_fault(n)) {
+        replica.fault_armed = true;
+        record("r" + std::to_string(i) + " arm storage fault in " + std::to_string(n) + " calls");
+      }
+    }
+    if (faults_.chance(options_.fault_point_per_mille, 1000)) {
+      const std::uint64_t n = faults_.in_range(1, 8);
+      if (replica.sut->arm_fault_point(n)) {
+        replica.fault_armed = true;
+        record("r" + std::to_string(i) + " arm fault point in " + std::to_string(n) + " sites");
+      }
+    }
+    if (schedule_.chance(options_.edit_per_mille, 1000)) local_edit(i);
+  }
+  if (!failed() && options_.replica_count > 1 &&
+      schedule_.chance(options_.anti_entropy_per_mille, 1000)) {
+    const auto from = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count));
+    auto to = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count - 1));
+    if (to >= from) ++to;
+    start_sync(from, to);
+  }
+  if (!failed()) deliver_due();
+}
+
+void Simulation::start_sync(std::uint32_t from, std::uint32_t to) {
+  Replica& replica = *replicas_[from];
+  if (replica.down) return;
+  Message request;
+  request.kind = Message::Kind::kSyncRequest;
+  request.from = from;
+  request.to = to;
+  request.known = replica.sut->version_vector();
+  network_.send(tick_, std::move(request));
+}
+
+void Simulation::answer_sync(const Message& request) {
+  Replica& responder = *replicas_[request.to];
+  if (responder.down) return;
+  auto missing = responder.sut->ops_missing_from(request.known);
+  if (!missing.is_ok()) {
+    if (!responder.fault_armed || !is_fault_code(missing.status().code())) {
+      fail(FailureClass::kCorrectness, "sync", request.to,
+           "ops_missing_from failed without an armed fault: " + missing.status().to_string());
+    }
+    return;
+  }
+  if (missing->empty()) return;
+  record("r" + std::to_string(request.to) + " sync answer to r" + std::to_string(request.from) +
+         ": " + std::to_string(missing->size()) + " ops");
+  Message answer;
+  answer.kind = Message::Kind::kOps;
+  answer.from = request.to;
+  answer.to = request.from;
+  answer.ops = std::move(*missing);
+  network_.send(tick_, std::move(answer));
+}
+
+void Simulation::deliver_due() {
+  std::map<std::uint32_t, std::vector<Op>> batches;
+  for (Message& message : network_.take_due(tick_)) {
+    if (message.kind == Message::Kind::kSyncRequest) {
+      answer_sync(message);
+    } else {
+      auto& batch = batches[message.to];
+      batch.insert(batch.end(), message.ops.begin(), message.ops.end());
+    }
+    if (failed()) return;
+  }
+  for (auto& [to, batch] : batches) {
+    // Shuffle: a batch may hold ops in any order, including several from one replica reversed.
+    for (std::size_t i = batch.size(); i > 1; --i) {
+      std::swap(batch[i - 1], batch[schedule_.uniform_below(i)]);
+    }
+    deliver_ops(to, std::move(batch));
+    if (failed()) return;
+  }
+}
+
+void Simulation::deliver_ops(std::uint32_t to, std::vector<Op> batch) {
+  Replica& replica = *replicas_[to];
+  const std::string who = "r" + std::to_string(to);
+  if (replica.down) {
+    record(who + " down: lost " + std::to_string(batch.size()) + " ops");
+    return;
+  }
+  const Before before = capture(*replica.sut);
+  auto result = replica.sut->append(batch);
+  ++stats_.appends;
+  if (!result.is_ok()) {
+    ++stats_.failed_calls;
+    record(who + " append " + std::to_string(batch.size()) + " ops failed: " +
+           status_code_name(result.status().code()));
+    if (!replica.fault_armed || !is_fault_code(result.status().code())) {
+      fail(FailureClass::kCorrectness, "append", to,
+           "append failed without an armed fault: " + result.status().to_string());
+      return;
+    }
+    for (const Op& op : batch) {
+      if (!replica.model.contains(op.id)) replica.failed_only.insert(op.id);
+    }
+    const Before after = capture(*replica.sut);
+    if (after.log != before.log || after.head != before.head || after.frontier != before.frontier ||
+        after.snapshot != before.snapshot) {
+      fail(FailureClass::kRollback, "rollback", to,
+           "a failed append left a trace: " +
+               (after.log != before.log ? std::string("log changed")
+                : after.head != before.head ? "head changed from " + head_to_display(before.head) +
+                                                  " to " + head_to_display(after.head)
+                : after.frontier != before.frontier ? "frontier changed from " +
+                                                          before.frontier.to_display() + " to " +
+                                                          after.frontier.to_display()
+                                                    : describe_snapshot_diff(before.snapshot, after.snapshot, 3)),
+           diff_snapshots(before.snapshot, after.snapshot, 1).empty()
+               ? ""
+               : snapshot_field_name(diff_snapshots(before.snapshot, after.snapshot, 1)[0].field));
+    }
+    return;
+  }
+  stats_.ops_delivered += batch.size();
+  record(who + " append " + std::to_string(batch.size()) + " ops: " +
+         std::to_string(result->new_op_count) + " new, " + head_to_display(result->head) +
+         (result->catch_up_pending ? " pending" : ""));
+  std::optional<OpKey> smallest_new;
+  for (const Op& op : batch) {
+    if (!replica.model.contains(op.id) && (!smallest_new || op.key() < *smallest_new)) {
+      smallest_new = op.key();
+    }
+  }
+  if (Status status = replica.model.add_all(batch); !status.is_ok()) {
+    fail(FailureClass::kCorrectness, "model", to,
+         "the model rejected a batch the replica accepted: " + status.to_string());
+    return;
+  }
+  for (const Op& op : batch) replica.failed_only.erase(op.id);
+  const Snapshot after = replica.sut->materialized_snapshot();
+  if (result->catch_up_pending) {
+    const Frontier frontier = replica.sut->frontier();
+    if (after != before.snapshot) {
+      fail(FailureClass::kRollback, "rollback", to,
+           "deferred append left the materialized state changed: " +
+               describe_snapshot_diff(before.snapshot, after, 3));
+    } else if (smallest_new &&
+               (frontier.kind != Frontier::Kind::kKey || *smallest_new < frontier.key)) {
+      fail(FailureClass::kRollback, "rollback", to,
+           "deferred append recorded frontier " + frontier.to_display() +
+               " after its smallest new key " + smallest_new->to_display());
+    }
+  } else {
+    for (const SnapshotDifference& difference : diff_snapshots(before.snapshot, after)) {
+      if (!std::binary_search(result->affected.begin(), result->affected.end(), difference.node)) {
+        fail(FailureClass::kCorrectness, "affected", to,
+             "node " + difference.node.to_display() + " changed (" + difference.to_string() +
+                 ") but is not among the affected nodes");
+        break;
+      }
+    }
+  }
+  maybe_check(to);
+}
+
+void Simulation::local_edit(std::uint32_t index) {
+  Replica& replica = *replicas_[index];
+  const std::string who = "r" + std::to_string(index);
+  const Before before = capture(*replica.sut);
+  const LocalEdit edit = replica.workload.next(before.snapshot);
+  auto result = replica.sut->local(edit);
+  if (!result.is_ok()) {
+    ++stats_.failed_calls;
+    const StatusCode code = result.status().code();
+    record(who + " local " + edit.to_display() + " failed: " + status_code_name(code));
+    const bool expected = code == StatusCode::kInvalidArgument || code == StatusCode::kNotFound ||
+                          (replica.fault_armed && is_fault_code(code));
+    if (!expected) {
+      fail(FailureClass::kCorrectness, "local", index,
+           "local edit failed unexpectedly: " + result.status().to_string());
+      return;
+    }
+    const Before after = capture(*replica.sut);
+    // A local op first catches up a pending frontier (its own transaction); that may have
+    // succeeded even though the edit then failed. Then the state must be the caught-up one.
+    const bool caught_up = !before.frontier.is_none() && after.frontier.is_none() &&
+                           after.log == before.log && after.snapshot == replica.model.snapshot();
+    if (!caught_up && (after.log != before.log || after.head != before.head ||
+                       after.frontier != before.frontier || after.snapshot != before.snapshot)) {
+      fail(FailureClass::kRollback, "rollback", index,
+           "a failed local edit left a trace: " +
+               describe_snapshot_diff(before.snapshot, after.snapshot, 3));
+    }
+    return;
+  }
+  ++stats_.local_edits;
+  record(who + " local " + result->op.to_display());
+  if (Status status = replica.model.add(result->op); !status.is_ok()) {
+    fail(FailureClass::kCorrectness, "local", index,
+         "the replica minted an op the model rejects: " + status.to_string());
+    return;
+  }
+  for (std::uint32_t peer = 0; peer < options_.replica_count; ++peer) {
+    if (peer == index) continue;
+    Message message;
+    message.from = index;
+    message.to = peer;
+    message.ops = {result->op};
+    network_.send(tick_, std::move(message));
+  }
+  maybe_check(index);
+}
+
+void Simulation::crash_and_restart(std::uint32_t index) {
+  ++stats_.crashes;
+  record("r" + std::to_string(index) + " crash");
+  replicas_[index]->sut->crash();
+  restart(index);
+}
+
+void Simulation::restart(std::uint32_t index) {
+  Replica& replica = *replicas_[index];
+  const std::string who = "r" + std::to_string(index);
+  if (Status status = replica.sut->open(); !status.is_ok()) {
+    replica.down = true;
+    record(who + " restart failed: " + status_code_name(status.code()));
+    if (!replica.fault_armed || !is_fault_code(status.code())) {
+      fail(FailureClass::kDurability, "restart", index,
+           "reopening after a crash failed without an armed fault: " + status.to_string());
+    }
+    return;
+  }
+  replica.down = false;
+  record(who + " restarted " + head_to_display(replica.sut->head()));
+  // Durability: exactly the acknowledged ops survived.
+  const VersionVector log = replica.sut->version_vector();
+  const VersionVector acknowledged = ids_of(replica.model.sorted_ops());
+  if (log != acknowledged) {
+    fail(FailureClass::kDurability, "durability", index,
+         "after restart the log holds " + log.to_display() + " but the acknowledged ops are " +
+             acknowledged.to_display());
+    return;
+  }
+  for (const OpId& id : replica.failed_only) {
+    if (contains(log, id)) {
+      fail(FailureClass::kDurability, "durability", index,
+           "op " + id.to_display() + " of a failed call survived the restart");
+      return;
+    }
+  }
+  check_replica(index, /*read_through=*/false);
+}
+
+void Simulation::maybe_check(std::uint32_t index) {
+  // Only the replica the step touched can have changed.
+  if (++steps_since_check_ < options_.check_every) return;
+  steps_since_check_ = 0;
+  if (!replicas_[index]->down) check_replica(index, schedule_.chance(1, 2));
+}
+
+void Simulation::check_replica(std::uint32_t index, bool read_through) {
+  Replica& replica = *replicas_[index];
+  ++stats_.checks;
+  if (auto broken = replica.sut->check_invariants()) {
+    fail(FailureClass::kCorrectness, "invariants", index, *broken);
+    return;
+  }
+  Snapshot actual;
+  if (replica.sut->frontier().is_none()) {
+    actual = replica.sut->materialized_snapshot();
+    if (replica.sut->head().seq != replica.model.op_count()) {
+      fail(FailureClass::kCorrectness, "model", index,
+           "head seq " + std::to_string(replica.sut->head().seq) + " but " +
+               std::to_string(replica.model.op_count()) + " ops were acknowledged");
+      return;
+    }
+  } else if (read_through) {
+    // A read catches up a pending frontier; it is a call like any other and may fail.
+    const Before before = capture(*replica.sut);
+    auto read = replica.sut->snapshot();
+    if (!read.is_ok()) {
+      record("r" + std::to_string(index) + " read failed: " + status_code_name(read.status().code()));
+      if (!replica.fault_armed || !is_fault_code(read.status().code())) {
+        fail(FailureClass::kCorrectness, "read", index, "read failed: " + read.status().to_string());
+        return;
+      }
+      const Before after = capture(*replica.sut);
+      if (after.log != before.log || after.head != before.head ||
+          after.frontier != before.frontier || after.snapshot != before.snapshot) {
+        fail(FailureClass::kRollback, "rollback", index, "a failed read left a trace");
+      }
+      return;
+    }
+    record("r" + std::to_string(index) + " read caught up " + head_to_display(replica.sut->head()));
+    actual = std::move(*read);
+  } else {
+    return;  // pending and not reading: nothing to compare yet
+  }
+  const Snapshot expected = replica.model.snapshot();
+  if (actual != expected) {
+    const auto first = diff_snapshots(expected, actual, 1);
+    fail(FailureClass::kCorrectness, "model", index,
+         "snapshot differs from the model of its log:\n" + describe_snapshot_diff(expected, actual, 5),
+         first.empty() ? "" : snapshot_field_name(first[0].field));
+  }
+}
+
+// --- the liveness phase ---
+
+void Simulation::liveness() {
+  record("liveness: heal, calm, clear faults");
+  network_.heal();
+  partition_heals_at_.reset();
+  network_.calm();
+  for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
+    replicas_[i]->sut->clear_faults();
+    replicas_[i]->fault_armed = false;
+    if (replicas_[i]->down) restart(i);
+    if (failed()) return;
+  }
+  const std::uint64_t deadline = tick_ + options_.liveness_ticks_max;
+  for (; tick_ < deadline && !failed(); ++tick_) {
+    if (tick_ % kLivenessSyncInterval == 0) {
+      for (std::uint32_t from = 0; from < options_.replica_count; ++from) {
+        for (std::uint32_t to = 0; to < options_.replica_count; ++to) {
+          if (from != to) start_sync(from, to);
+        }
+      }
+    }
+    deliver_due();
+    // Equal logs everywhere is quiet enough: whatever is still in flight is redundant.
+    bool equal = true;
+    const VersionVector first = replicas_[0]->sut->version_vector();
+    for (const auto& replica : replicas_) equal = equal && replica->sut->version_vector() == first;
+    if (equal) {
+      record("quiet: every replica holds " + first.to_display());
+      return;
+    }
+  }
+  if (!failed()) {
+    fail(FailureClass::kConvergence, "convergence", std::nullopt,
+         "logs still differ after " + std::to_string(options_.liveness_ticks_max) +
+             " liveness ticks");
+  }
+}
+
+void Simulation::check_convergence() {
+  model::Model all;
+  for (const auto& replica : replicas_) {
+    if (Status status = all.add_all(replica->model.sorted_ops()); !status.is_ok()) {
+      fail(FailureClass::kCorrectness, "model", replica->index,
+           "acknowledged ops conflict across replicas: " + status.to_string());
+      return;
+    }
+  }
+  const Snapshot expected = all.snapshot();
+  const VersionVector ids = ids_of(all.sorted_ops());
+  for (const auto& replica : replicas_) {
+    if (Status status = replica->sut->ensure_materialized(); !status.is_ok()) {
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "ensure_materialized failed with faults off: " + status.to_string());
+      return;
+    }
+    if (replica->sut->version_vector() != ids) {
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "log " + replica->sut->version_vector().to_display() + " differs from the union " +
+               ids.to_display());
+      return;
+    }
+    check_replica(replica->index, /*read_through=*/true);
+    if (failed()) return;
+    const Snapshot actual = replica->sut->materialized_snapshot();
+    if (actual != expected) {
+      const auto first = diff_snapshots(expected, actual, 1);
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "snapshot differs from the model of all ops:\n" +
+               describe_snapshot_diff(expected, actual, 5),
+           first.empty() ? "" : snapshot_field_name(first[0].field));
+      return;
+    }
+  }
+  stats_.final_op_count = all.op_count();
+  stats_.final_node_count = expected.rows.size();
+  record("converged: " + std::to_string(all.op_count()) + " ops, " +
+         std::to_string(expected.rows.size()) + " nodes");
+}
+
+}  // namespace treesim

@@ -1,0 +1,107 @@
+// Simulation: one seeded, deterministic run of many replicas over a faulty network, with the
+// checkers run after every step.
+//
+// A run has two phases (TigerBeetle's VOPR): a safety phase of `safety_ticks` ticks in which
+// replicas edit locally, messages are delayed, reordered, duplicated, dropped and partitioned,
+// replicas crash and restart, and storage calls and fault points fail; then a liveness phase in
+// which the network heals, faults stop, and anti-entropy runs until every replica holds the same
+// log (bounded by `liveness_ticks_max`). Checkers (ARCHITECTURE.md):
+//   model       a replica's materialized snapshot equals the model's fold of its log;
+//   invariants  the replica's own check_invariants() (tree shape, cached flags, rows vs memory);
+//   rollback    a failed call leaves log, snapshot, head and frontier exactly as before (deferred
+//               mode: the log gains the batch, the frontier is at or before its first new key);
+//   affected    the affected nodes of a call cover every node whose snapshot row changed;
+//   durability  after a crash and restart the log holds exactly the acknowledged ops;
+//   convergence at the end, every replica holds the same log and the model's snapshot of it.
+// Every event is folded into a trace hash; the same seed and options give the same hash.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "materializer/probes.h"
+#include "model/model.h"
+#include "sim/entropy.h"
+#include "sim/failure.h"
+#include "sim/network.h"
+#include "sim/options.h"
+#include "sim/system_under_test.h"
+#include "sim/workload.h"
+
+namespace treesim {
+
+struct RunStats {
+  std::uint64_t ticks = 0;
+  std::uint64_t local_edits = 0;
+  std::uint64_t appends = 0;
+  std::uint64_t ops_delivered = 0;
+  std::uint64_t failed_calls = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t checks = 0;
+  std::uint64_t final_op_count = 0;
+  std::uint64_t final_node_count = 0;
+};
+
+struct RunResult {
+  std::optional<Failure> failure;
+  std::uint64_t trace_hash = 0;
+  RunStats stats;
+  Probes probes;  // summed over every replica
+  // The last events before the end (or the failure), for the report.
+  std::vector<std::string> recent_events;
+};
+
+class Simulation {
+ public:
+  // `options` must be normalized.
+  Simulation(std::uint64_t seed, Options options);
+  ~Simulation();
+
+  RunResult run();
+
+ private:
+  struct Replica;
+
+  void safety_tick();
+  void liveness();
+  void local_edit(std::uint32_t index);
+  void crash_and_restart(std::uint32_t index);
+  void restart(std::uint32_t index);
+  void deliver_due();
+  void deliver_ops(std::uint32_t to, std::vector<Op> batch);
+  void answer_sync(const Message& request);
+  void start_sync(std::uint32_t from, std::uint32_t to);
+  // Checks replica `index` if check_every steps have passed.
+  void maybe_check(std::uint32_t index);
+  void check_replica(std::uint32_t index, bool read_through);
+  void check_convergence();
+
+  // Records an event in the trace hash and the recent-events ring.
+  void record(const std::string& event);
+  void fail(FailureClass failure_class, std::string checker, std::optional<std::uint32_t> replica,
+            std::string message, std::string first_difference = "");
+  bool failed() const { return failure_.has_value(); }
+
+  std::uint64_t seed_;
+  Options options_;
+  Rng schedule_;
+  Rng faults_;
+  Network network_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::uint64_t tick_ = 0;
+  std::uint64_t steps_since_check_ = 0;
+  std::optional<std::uint64_t> partition_heals_at_;
+  std::optional<Failure> failure_;
+  std::uint64_t trace_hash_;
+  std::vector<std::string> recent_;
+  std::size_t recent_next_ = 0;
+  RunStats stats_;
+};
+
+// The seed printed as "0x..." (how reproduce lines spell it).
+std::string seed_to_display(std::uint64_t seed);
+
+}  // namespace treesim

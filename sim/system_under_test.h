@@ -1,0 +1,67 @@
+// SystemUnderTest: the one narrow interface through which the simulator drives a replica's
+// materializer. Everything the simulator does to a replica (open, append, local edit, catch-up,
+// reads, crash, fault injection) goes through here, so another implementation (another process,
+// another language) can be plugged in without touching the simulator.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/op.h"
+#include "core/snapshot.h"
+#include "core/status.h"
+#include "materializer/materializer.h"
+#include "materializer/probes.h"
+
+namespace treesim {
+
+// A local edit, as the workload chooses it; the system mints the op.
+struct LocalEdit {
+  enum class Kind : std::uint8_t { kInsert, kMove, kRemove, kSetPayload };
+  Kind kind = Kind::kInsert;
+  NodeId node;
+  NodeId parent;  // insert: parent; move: new parent (TRASH allowed)
+  Placement placement;
+  std::optional<std::string> payload;
+
+  std::string to_display() const;
+};
+
+class SystemUnderTest {
+ public:
+  virtual ~SystemUnderTest() = default;
+
+  // (Re)opens from durable storage. After a crash this is the restart.
+  virtual Status open() = 0;
+  virtual bool is_open() const = 0;
+  // Loses everything volatile at once, like a killed process or a power cut; open() restarts.
+  virtual void crash() = 0;
+
+  virtual Result<AppendResult> append(const std::vector<Op>& batch) = 0;
+  virtual Result<LocalResult> local(const LocalEdit& edit) = 0;
+  virtual Status ensure_materialized() = 0;
+
+  // snapshot() catches up a pending frontier first; materialized_snapshot() never does.
+  virtual Result<Snapshot> snapshot() = 0;
+  virtual Snapshot materialized_snapshot() = 0;
+  virtual Head head() = 0;
+  virtual Frontier frontier() = 0;
+  // Every op id in the log, and the stored ops `known` lacks (anti-entropy).
+  virtual VersionVector version_vector() = 0;
+  virtual Result<std::vector<Op>> ops_missing_from(const VersionVector& known) = 0;
+  virtual std::optional<std::string> check_invariants() = 0;
+
+  // Fault capabilities; each returns false if the system cannot inject that fault.
+  // The n-th storage call from now fails.
+  virtual bool arm_storage_fault(std::uint64_t n) = 0;
+  // The n-th fault point passed from now fires.
+  virtual bool arm_fault_point(std::uint64_t n) = 0;
+  virtual void clear_faults() = 0;
+
+  // Probe counts accumulated over every open of this replica.
+  virtual Probes probes() const = 0;
+};
+
+}  // namespace treesim
