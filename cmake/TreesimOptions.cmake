@@ -1,6 +1,7 @@
 # Build options and the compiler flags they imply. Presets in CMakePresets.json set these.
 
 option(TREESIM_BUILD_TESTS "Build GoogleTest/RapidCheck tests" ON)
+option(TREESIM_BUILD_BENCHMARKS "Build Google Benchmark programs" ON)
 option(TREESIM_WERROR "Treat warnings as errors" OFF)
 option(TREESIM_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(TREESIM_COVERAGE "Build with clang source-based coverage" OFF)
@@ -9,6 +10,13 @@ option(TREECRDT_MUTANTS "Compile planted bugs into the materializer (never in re
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
 if(TREESIM_WERROR)
   add_compile_options(-Werror)
+endif()
+# GCC 12 reports false -Wrestrict / -Wstringop-* positives inside libstdc++'s std::string and
+# Boost.Container's memmove paths at -O2/-O3 (GCC bugs 105329, 106199); those warnings stay on
+# for other compilers and versions.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
+   AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  add_compile_options(-Wno-restrict -Wno-stringop-overread -Wno-stringop-overflow)
 endif()
 
 if(TREESIM_SANITIZE)
