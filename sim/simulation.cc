@@ -48,11 +48,25 @@ std::string seed_to_display(std::uint64_t seed) {
   return buffer;
 }
 
+SystemFactory in_process_factory() {
+  return [](const ReplicaId& id, const ReplicaConfig& config) {
+    return std::make_unique<InProcessReplica>(id, config);
+  };
+}
+
+namespace {
+
+// Replica ids "a", "b", ...: short in traces, and ordered like their indices.
+ReplicaId replica_id(std::uint32_t index) {
+  return ReplicaId::of(std::string(1, static_cast<char>('a' + index)));
+}
+
+}  // namespace
+
 struct Simulation::Replica {
-  Replica(std::uint32_t index_in, const ReplicaConfig& config, const OpMix& mix, Rng rng)
-      : index(index_in),
-        id(ReplicaId::of(std::string(1, static_cast<char>('a' + index_in)))),
-        sut(std::make_unique<InProcessReplica>(id, config)),
+  Replica(std::uint32_t index_in, const ReplicaConfig& config, const OpMix& mix, Rng rng,
+          const SystemFactory& factory)
+      : index(index_in), id(replica_id(index_in)), sut(factory(id, config)),
         workload(mix, rng, index_in) {}
 
   std::uint32_t index;
@@ -85,7 +99,7 @@ Before capture(SystemUnderTest& sut) {
 
 }  // namespace
 
-Simulation::Simulation(std::uint64_t seed, Options options)
+Simulation::Simulation(std::uint64_t seed, Options options, SystemFactory factory)
     : seed_(seed),
       options_(std::move(options)),
       schedule_(Rng(seed).fork("schedule")),
@@ -97,7 +111,7 @@ Simulation::Simulation(std::uint64_t seed, Options options)
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
     replicas_.push_back(std::make_unique<Replica>(
         i, options_.replicas[i], options_.op_mix,
-        Rng(seed).fork("workload/" + std::to_string(i))));
+        Rng(seed).fork("workload/" + std::to_string(i)), factory));
   }
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,10 +55,18 @@ struct RunResult {
   std::vector<std::string> recent_events;
 };
 
+// Makes the system under test of one replica. The default is the project's own materializer
+// in process (InProcessReplica); tests plug in deliberately broken systems to prove the
+// checkers fire, and other implementations plug in here too.
+using SystemFactory =
+    std::function<std::unique_ptr<SystemUnderTest>(const ReplicaId&, const ReplicaConfig&)>;
+
+SystemFactory in_process_factory();
+
 class Simulation {
  public:
   // `options` must be normalized.
-  Simulation(std::uint64_t seed, Options options);
+  Simulation(std::uint64_t seed, Options options, SystemFactory factory = in_process_factory());
   ~Simulation();
 
   RunResult run();

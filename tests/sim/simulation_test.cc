@@ -1,0 +1,149 @@
+// The simulator itself: runs are deterministic (same seed and options, same trace hash), and
+// every checker fires on the bug it exists for. The second part plugs in a system under test
+// that wraps the real materializer but lies in one specific way; a checker that stayed silent
+// would make every sweep meaningless.
+#include "sim/simulation.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/in_process_replica.h"
+
+namespace treesim {
+namespace {
+
+Options small_options() {
+  Options options;
+  options.safety_ticks = 60;
+  options.edit_per_mille = 400;
+  EXPECT_TRUE(options.normalize().is_ok());
+  return options;
+}
+
+TEST(Simulation, SameSeedAndOptionsGiveTheSameTraceHash) {
+  const Options options = small_options();
+  const RunResult first = Simulation(7, options).run();
+  const RunResult second = Simulation(7, options).run();
+  ASSERT_FALSE(first.failure.has_value()) << first.failure->to_display();
+  EXPECT_EQ(first.trace_hash, second.trace_hash);
+  EXPECT_GT(first.stats.local_edits, 10u);
+  EXPECT_NE(Simulation(8, options).run().trace_hash, first.trace_hash);
+}
+
+TEST(Simulation, SwarmProfilesPassAndAreDrawnFromTheSeed) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Rng profile_a = Rng(seed).fork("swarm");
+    Rng profile_b = Rng(seed).fork("swarm");
+    Options options = Options::swarm(profile_a);
+    EXPECT_EQ(options, Options::swarm(profile_b));
+    options.safety_ticks = 60;
+    ASSERT_TRUE(options.normalize().is_ok());
+    const RunResult result = Simulation(seed, options).run();
+    EXPECT_FALSE(result.failure.has_value()) << "seed " << seed << ": " << result.failure->to_display();
+  }
+}
+
+enum class Lie { kWrongSnapshot, kHidesAffected, kForgetsAfterRestart, kNeverAnswersSync, kHeadMovesOnFailure };
+
+// The real materializer, with one lie told through the SystemUnderTest interface.
+class LyingReplica final : public SystemUnderTest {
+ public:
+  LyingReplica(const ReplicaId& id, const ReplicaConfig& config, Lie lie)
+      : inner_(id, config), lie_(lie) {}
+
+  Status open() override {
+    restarted_ = opened_once_;
+    opened_once_ = true;
+    return inner_.open();
+  }
+  bool is_open() const override { return inner_.is_open(); }
+  void crash() override { inner_.crash(); }
+  Result<AppendResult> append(const std::vector<Op>& batch) override {
+    auto result = inner_.append(batch);
+    if (result.is_ok() && lie_ == Lie::kHidesAffected) result->affected.clear();
+    if (!result.is_ok()) failed_once_ = true;
+    return result;
+  }
+  Result<LocalResult> local(const LocalEdit& edit) override { return inner_.local(edit); }
+  Status ensure_materialized() override { return inner_.ensure_materialized(); }
+  Result<Snapshot> snapshot() override { return inner_.snapshot(); }
+  Snapshot materialized_snapshot() override {
+    Snapshot snapshot = inner_.materialized_snapshot();
+    if (lie_ == Lie::kWrongSnapshot && snapshot.rows.size() > 3) {
+      snapshot.rows[3].order_key += "\x01";
+    }
+    return snapshot;
+  }
+  Head head() override {
+    Head head = inner_.head();
+    if (lie_ == Lie::kHeadMovesOnFailure && failed_once_) head.seq += 1;
+    return head;
+  }
+  Frontier frontier() override { return inner_.frontier(); }
+  VersionVector version_vector() override {
+    VersionVector vv = inner_.version_vector();
+    if (lie_ == Lie::kForgetsAfterRestart && restarted_ && !vv.entries.empty()) {
+      vv.entries.erase(vv.entries.begin());
+    }
+    return vv;
+  }
+  Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
+    if (lie_ == Lie::kNeverAnswersSync) return std::vector<Op>{};
+    return inner_.ops_missing_from(known);
+  }
+  std::optional<std::string> check_invariants() override { return inner_.check_invariants(); }
+  bool arm_storage_fault(std::uint64_t n) override { return inner_.arm_storage_fault(n); }
+  bool arm_fault_point(std::uint64_t n) override { return inner_.arm_fault_point(n); }
+  void clear_faults() override { inner_.clear_faults(); }
+  Probes probes() const override { return inner_.probes(); }
+
+ private:
+  InProcessReplica inner_;
+  Lie lie_;
+  bool opened_once_ = false;
+  bool restarted_ = false;
+  bool failed_once_ = false;
+};
+
+struct LieCase {
+  Lie lie;
+  FailureClass expected_class;
+  const char* expected_checker;
+  Options options;
+};
+
+class Checkers : public ::testing::TestWithParam<LieCase> {};
+
+TEST_P(Checkers, FireOnTheBugTheyExistFor) {
+  const LieCase& c = GetParam();
+  const Lie lie = c.lie;
+  SystemFactory factory = [lie](const ReplicaId& id, const ReplicaConfig& config) {
+    return std::make_unique<LyingReplica>(id, config, lie);
+  };
+  Options options = c.options;
+  ASSERT_TRUE(options.normalize().is_ok());
+  const RunResult result = Simulation(3, options, factory).run();
+  ASSERT_TRUE(result.failure.has_value());
+  EXPECT_EQ(result.failure->failure_class, c.expected_class) << result.failure->to_display();
+  EXPECT_EQ(result.failure->checker, c.expected_checker) << result.failure->to_display();
+}
+
+Options with(std::uint32_t Options::*field, std::uint32_t value) {
+  Options options = small_options();
+  options.*field = value;
+  return options;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryLie, Checkers,
+    ::testing::Values(
+        LieCase{Lie::kWrongSnapshot, FailureClass::kCorrectness, "model", small_options()},
+        LieCase{Lie::kHidesAffected, FailureClass::kCorrectness, "affected", small_options()},
+        LieCase{Lie::kForgetsAfterRestart, FailureClass::kDurability, "durability",
+                with(&Options::crash_per_mille, 100)},
+        LieCase{Lie::kNeverAnswersSync, FailureClass::kConvergence, "convergence",
+                with(&Options::drop_per_mille, 500)},
+        LieCase{Lie::kHeadMovesOnFailure, FailureClass::kRollback, "rollback",
+                with(&Options::storage_fault_per_mille, 200)}));
+
+}  // namespace
+}  // namespace treesim
