@@ -229,10 +229,9 @@ class Step {
     const NodeId node = op_.node;
     const Tree::Payload* current = tree_.find_payload(node);
     const OpKey key = op_.key();
-    if (current && current->writer >= key) {
-      hit(Probe::kPayloadLoses);
-      return Status::ok();
-    }
+    // Applied in canonical order, a payload op always sorts after the current writer; the
+    // comparison is the contract's rule all the same (and what keeps a replay idempotent).
+    if (current && current->writer >= key) return Status::ok();
     record_.payload_applied = true;
     record_.previous_payload_present = current != nullptr;
     if (current) {

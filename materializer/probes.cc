@@ -14,7 +14,6 @@ const char* probe_name(Probe probe) {
     case Probe::kSelfOrReservedSkip: return "self-or-reserved-skip";
     case Probe::kRevive: return "revive";
     case Probe::kTombstone: return "tombstone";
-    case Probe::kPayloadLoses: return "payload-loses";
     case Probe::kRollback: return "rollback";
     case Probe::kDeferredPending: return "deferred-pending";
     case Probe::kDeferredCatchUp: return "deferred-catch-up";

@@ -22,7 +22,6 @@ enum class Probe : std::uint8_t {
   kSelfOrReservedSkip,  // an insert or move of ROOT/TRASH, or under itself, skipped
   kRevive,              // a tombstoned node became visible again
   kTombstone,           // a node became tombstoned
-  kPayloadLoses,        // a payload op lost last-writer-wins
   kRollback,            // a failed call rolled back
   kDeferredPending,     // deferred mode: materialization failed, ops kept, frontier recorded
   kDeferredCatchUp,     // a pending frontier caught up (read, local op, ensure, append)

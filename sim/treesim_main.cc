@@ -3,6 +3,7 @@
 
 #include "sim/commands/materialize_command.h"
 #include "sim/commands/run_command.h"
+#include "sim/commands/sweep_command.h"
 #include "sim/exit_codes.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   int exit_code = treesim::kExitSuccess;
   treesim::register_materialize_command(app, &exit_code);
   treesim::register_run_command(app, &exit_code);
+  treesim::register_sweep_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

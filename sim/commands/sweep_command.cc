@@ -1,0 +1,245 @@
+#include "sim/commands/sweep_command.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "sim/exit_codes.h"
+#include "sim/simulation.h"
+
+namespace treesim {
+namespace {
+
+struct SweepOptions {
+  std::string seeds = "1..100";
+  bool swarm = true;
+  std::uint32_t jobs = 1;
+  std::string shard = "1/1";
+  std::uint64_t safety_ticks = Options{}.safety_ticks;
+  std::uint32_t check_every = 1;
+};
+
+struct SeedOutcome {
+  std::uint64_t seed = 0;
+  int exit_code = 0;
+  std::string line;  // "ok ..." or the failure and its reproduce line
+  std::uint64_t ops_delivered = 0;
+  Probes probes;
+};
+
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_range(const std::string& text) {
+  const auto dots = text.find("..");
+  if (dots == std::string::npos) return Status::invalid_argument("--seeds: expected A..B");
+  try {
+    std::size_t used_first = 0;
+    std::size_t used_last = 0;
+    const std::string first = text.substr(0, dots);
+    const std::string last = text.substr(dots + 2);
+    const auto a = std::stoull(first, &used_first, 0);
+    const auto b = std::stoull(last, &used_last, 0);
+    if (used_first != first.size() || used_last != last.size() || a > b) throw std::exception();
+    return std::make_pair(static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b));
+  } catch (const std::exception&) {
+    return Status::invalid_argument("--seeds: '" + text + "' is not a range A..B with A <= B");
+  }
+}
+
+Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& text) {
+  unsigned long long k = 0;
+  unsigned long long n = 0;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> k >> slash >> n) || slash != '/' || !in.eof() || n == 0 || k == 0 || k > n) {
+    return Status::invalid_argument("--shard: '" + text + "' is not K/N with 1 <= K <= N");
+  }
+  return std::make_pair(static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(n));
+}
+
+SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
+  Options options;
+  if (sweep.swarm) {
+    Rng profile = Rng(seed).fork("swarm");
+    options = Options::swarm(profile);
+  }
+  options.safety_ticks = sweep.safety_ticks;
+  options.check_every = sweep.check_every;
+  TS_ASSERT(options.normalize().is_ok());
+  const RunResult result = Simulation(seed, options).run();
+  SeedOutcome outcome;
+  outcome.seed = seed;
+  outcome.ops_delivered = result.stats.ops_delivered;
+  outcome.probes = result.probes;
+  if (result.failure) {
+    outcome.exit_code = failure_exit_code(result.failure->failure_class);
+    std::string message = result.failure->to_display();
+    if (auto newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
+    outcome.line = "seed " + seed_to_display(seed) + " FAILED " + message +
+                   "\n  reproduce: treesim run --seed " + seed_to_display(seed) +
+                   (sweep.swarm ? " --swarm" : "") +
+                   (sweep.safety_ticks != Options{}.safety_ticks
+                        ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
+                        : "");
+  }
+  return outcome;
+}
+
+// Worker protocol over a pipe, one line per seed: "<seed> <exit> <ops> <probe counts...>\n",
+// then the failure text (if any) on following lines ending with a line holding only ".".
+void write_outcome(FILE* out, const SeedOutcome& outcome) {
+  std::fprintf(out, "%llu %d %llu", static_cast<unsigned long long>(outcome.seed),
+               outcome.exit_code, static_cast<unsigned long long>(outcome.ops_delivered));
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    std::fprintf(out, " %llu",
+                 static_cast<unsigned long long>(outcome.probes.count(static_cast<Probe>(i))));
+  }
+  std::fprintf(out, "\n%s\n.\n", outcome.line.c_str());
+  std::fflush(out);
+}
+
+bool read_outcome(FILE* in, SeedOutcome& outcome) {
+  unsigned long long seed = 0;
+  unsigned long long ops = 0;
+  if (std::fscanf(in, "%llu %d %llu", &seed, &outcome.exit_code, &ops) != 3) return false;
+  outcome.seed = seed;
+  outcome.ops_delivered = ops;
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    unsigned long long count = 0;
+    if (std::fscanf(in, "%llu", &count) != 1) return false;
+    outcome.probes.hit(static_cast<Probe>(i), count);
+  }
+  std::fgetc(in);  // the newline
+  outcome.line.clear();
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, in)) {
+    if (std::string(buffer) == ".\n") break;
+    outcome.line += buffer;
+  }
+  while (!outcome.line.empty() && outcome.line.back() == '\n') outcome.line.pop_back();
+  return true;
+}
+
+int sweep(const SweepOptions& options) {
+  auto range = parse_range(options.seeds);
+  auto shard = parse_shard(options.shard);
+  for (const Status* status : {&range.status(), &shard.status()}) {
+    if (!status->is_ok()) {
+      std::cerr << "treesim sweep: " << status->message() << "\n";
+      return kExitBadInput;
+    }
+  }
+  if (options.jobs == 0) {
+    std::cerr << "treesim sweep: --jobs must be at least 1\n";
+    return kExitBadInput;
+  }
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t seed = range->first;; ++seed) {
+    if ((seed - range->first) % shard->second == shard->first - 1) seeds.push_back(seed);
+    if (seed == range->second) break;
+  }
+
+  // The wall clock only feeds the progress line and the rate; it never reaches a run.
+  const auto started = std::chrono::steady_clock::now();
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  std::uint64_t done = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t ops = 0;
+  int first_failure_code = kExitSuccess;
+  Probes probes;
+  auto account = [&](const SeedOutcome& outcome) {
+    ++done;
+    ops += outcome.ops_delivered;
+    probes.add(outcome.probes);
+    if (outcome.exit_code != kExitSuccess) {
+      ++failures;
+      if (first_failure_code == kExitSuccess) first_failure_code = outcome.exit_code;
+      if (terminal) std::cerr << "\r\033[K";
+      std::cout << outcome.line << std::endl;
+    }
+    if (terminal) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::fprintf(stderr, "\r%llu/%zu seeds, %llu failed, %.1f seeds/s",
+                   static_cast<unsigned long long>(done), seeds.size(),
+                   static_cast<unsigned long long>(failures), seconds > 0 ? done / seconds : 0.0);
+    }
+  };
+
+  const std::uint32_t jobs = std::min<std::uint64_t>(options.jobs, std::max<std::size_t>(seeds.size(), 1));
+  if (jobs == 1) {
+    for (std::uint64_t seed : seeds) account(run_seed(seed, options));
+  } else {
+    std::vector<FILE*> pipes;
+    std::vector<pid_t> children;
+    for (std::uint32_t worker = 0; worker < jobs; ++worker) {
+      int fds[2];
+      if (pipe(fds) != 0) {
+        std::perror("treesim sweep: pipe");
+        return kExitInternal;
+      }
+      const pid_t pid = fork();
+      if (pid < 0) {
+        std::perror("treesim sweep: fork");
+        return kExitInternal;
+      }
+      if (pid == 0) {
+        close(fds[0]);
+        FILE* out = fdopen(fds[1], "w");
+        for (std::size_t i = worker; i < seeds.size(); i += jobs) write_outcome(out, run_seed(seeds[i], options));
+        std::fclose(out);
+        _exit(0);
+      }
+      close(fds[1]);
+      pipes.push_back(fdopen(fds[0], "r"));
+      children.push_back(pid);
+    }
+    // Read the workers round-robin in seed order, so output order does not depend on timing.
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      SeedOutcome outcome;
+      if (!read_outcome(pipes[i % jobs], outcome)) {
+        std::cerr << "treesim sweep: worker " << i % jobs << " died before seed "
+                  << seed_to_display(seeds[i]) << "\n";
+        first_failure_code = kExitInternal;
+        break;
+      }
+      account(outcome);
+    }
+    for (FILE* pipe : pipes) std::fclose(pipe);
+    for (pid_t pid : children) waitpid(pid, nullptr, 0);
+  }
+  if (terminal) std::cerr << "\n";
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << done << " seeds, " << failures << " failed, " << ops << " ops delivered in "
+            << static_cast<long long>(seconds * 1000) / 1000.0 << " s\nprobes:";
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    const auto probe = static_cast<Probe>(i);
+    std::cout << (i % 4 == 0 ? "\n  " : "  ") << probe_name(probe) << "=" << probes.count(probe);
+  }
+  std::cout << "\n";
+  return first_failure_code;
+}
+
+}  // namespace
+
+void register_sweep_command(CLI::App& app, int* exit_code) {
+  auto options = std::make_shared<SweepOptions>();
+  CLI::App* command = app.add_subcommand("sweep", "Run many seeds and report failures");
+  command->add_option("--seeds", options->seeds, "Seed range A..B (inclusive)")->capture_default_str();
+  command->add_option("--jobs", options->jobs, "Worker processes")->capture_default_str();
+  command->add_option("--shard", options->shard, "Run only seeds K of every N (K/N), for many machines")
+      ->capture_default_str();
+  command->add_option("--safety-ticks", options->safety_ticks, "Ticks of each run's safety phase")
+      ->capture_default_str();
+  command->add_option("--check-every", options->check_every, "Check every N steps")
+      ->capture_default_str();
+  command->add_flag("--swarm,!--no-swarm", options->swarm, "Draw a fault profile per seed")
+      ->capture_default_str();
+  command->callback([options, exit_code] { *exit_code = sweep(*options); });
+}
+
+}  // namespace treesim
