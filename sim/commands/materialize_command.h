@@ -1,5 +1,8 @@
 // `treesim materialize`: an op-log file (JSON lines, core/jsonl_codec.h) in, the canonical
-// snapshot and the visible tree out. The tool users reach for to look at a captured log.
+// snapshot and the visible tree out. The tool users reach for to look at a captured log. The
+// log is folded by the production materializer (appended in file order, in batches, so a log
+// out of canonical order exercises catch-up) or by the reference model; both print the same
+// shape, so their outputs can be compared line for line.
 #pragma once
 
 #include <CLI/CLI.hpp>
