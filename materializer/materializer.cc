@@ -258,11 +258,18 @@ Status Materializer::apply_in_order(const std::vector<Op>& ops) {
 }
 
 Status Materializer::put_undo_records(std::vector<UndoRecord>& records) {
-  if (options_.undo_retention == 0) return Status::ok();
+  if (options_.undo_retention == 0) {
+    // No records are kept: every materialized op lies at or below the floor.
+    if (!records.empty()) raise_undo_floor(records.back().key);
+    return Status::ok();
+  }
   for (const UndoRecord& record : records) TS_RETURN_IF_ERROR(store_.put_undo(record));
-  if (!records.empty() && !meta_.undo_floor) meta_.undo_floor = records.front().key;
   undo_count_ += records.size();
   return Status::ok();
+}
+
+void Materializer::raise_undo_floor(const OpKey& key) {
+  if (!meta_.undo_floor || *meta_.undo_floor < key) meta_.undo_floor = key;
 }
 
 Status Materializer::catch_up(const Frontier& from) {
@@ -281,8 +288,7 @@ Status Materializer::catch_up(const Frontier& from) {
 
 Status Materializer::rewind(const OpKey& from) {
   // Every materialized op at or after `from` must have an undo record.
-  const bool anything_materialized = meta_.head.seq > 0;
-  if (anything_materialized && (!meta_.undo_floor || from < *meta_.undo_floor)) {
+  if (meta_.undo_floor && !(*meta_.undo_floor < from)) {
     probes_.hit(Probe::kRewindFallback);
     return prefix_replay_or_rebuild(/*rebuild=*/false);
   }
@@ -298,7 +304,6 @@ Status Materializer::rewind(const OpKey& from) {
   }
   TS_RETURN_IF_ERROR(store_.erase_undo_from(from));
   undo_count_ -= undone.size();
-  if (meta_.undo_floor && from <= *meta_.undo_floor) meta_.undo_floor.reset();
 
   std::vector<Op> suffix;
   TS_RETURN_IF_ERROR(store_.scan_ops(from, [&](const Op& op) {
@@ -315,13 +320,15 @@ Status Materializer::rewind(const OpKey& from) {
   return put_undo_records(records);
 }
 
-Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records) {
+Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records,
+                              std::optional<OpKey>& last_without_record) {
   // Undo records are regenerated for the last `undo_retention` ops of the log.
   const std::uint64_t keep_from =
       log_size_ > options_.undo_retention ? log_size_ - options_.undo_retention : 0;
   std::uint64_t index = 0;
   Status failure;
   TS_RETURN_IF_ERROR(store_.scan_ops(std::nullopt, [&](const Op& op) {
+    if (index < keep_from) last_without_record = op.key();
     if (index > 0) failure = fault(FaultSite::kMidRedo);
     Result<UndoRecord> record = failure.is_ok() ? apply_op(fresh, op, &probes_)
                                                 : Result<UndoRecord>(failure);
@@ -340,10 +347,11 @@ Status Materializer::prefix_replay_or_rebuild(bool rebuild) {
   probes_.hit(rebuild ? Probe::kCatchUpRebuild : Probe::kCatchUpPrefixReplay);
   Tree fresh(tree_.replicas());
   std::vector<UndoRecord> records;
-  TS_RETURN_IF_ERROR(fold_log(fresh, records));
+  std::optional<OpKey> last_without_record;
+  TS_RETURN_IF_ERROR(fold_log(fresh, records, last_without_record));
   TS_RETURN_IF_ERROR(store_.erase_undo_from(kBeforeEverything));
   undo_count_ = 0;
-  meta_.undo_floor.reset();
+  meta_.undo_floor = last_without_record;
   TS_RETURN_IF_ERROR(put_undo_records(records));
   tree_.assign_from(fresh);
   if (rebuild) {
@@ -368,18 +376,23 @@ Status Materializer::prefix_replay_or_rebuild(bool rebuild) {
 Status Materializer::trim_undo() {
   const std::uint64_t retention = options_.undo_retention;
   if (retention == 0 || undo_count_ <= retention + retention / 4) return Status::ok();
-  // The oldest record to keep is the retention-th newest.
+  // The oldest record to keep is the retention-th newest; the next older one, the newest to go,
+  // becomes the floor.
   std::optional<OpKey> keep_from;
+  std::optional<OpKey> newest_trimmed;
   std::uint64_t seen = 0;
   TS_RETURN_IF_ERROR(store_.scan_undo_reverse(kBeforeEverything, [&](const UndoRecord& record) {
-    if (++seen < retention) return true;
-    keep_from = record.key;
+    ++seen;
+    if (seen == retention) keep_from = record.key;
+    if (seen <= retention) return true;
+    newest_trimmed = record.key;
     return false;
   }));
   TS_ASSERT(keep_from.has_value());
+  TS_ASSERT(newest_trimmed.has_value());
   TS_RETURN_IF_ERROR(store_.erase_undo_before(*keep_from));
   undo_count_ = retention;
-  meta_.undo_floor = keep_from;
+  raise_undo_floor(*newest_trimmed);
   probes_.hit(Probe::kUndoTrim);
   return Status::ok();
 }

@@ -148,9 +148,13 @@ class Materializer {
   Status catch_up(const Frontier& from);
   Status rewind(const OpKey& from);
   // Folds the whole log into a fresh tree; records undo for the retention window.
-  Status fold_log(Tree& fresh, std::vector<UndoRecord>& records);
+  // `last_without_record` is set to the key of the newest op that gets no record.
+  Status fold_log(Tree& fresh, std::vector<UndoRecord>& records,
+                  std::optional<OpKey>& last_without_record);
   Status prefix_replay_or_rebuild(bool rebuild);
   Status put_undo_records(std::vector<UndoRecord>& records);
+  // Raises the exclusive undo floor (StoreMeta::undo_floor) to at least `key`.
+  void raise_undo_floor(const OpKey& key);
   Status trim_undo();
   // Writes the rows of every node the tree changed in this transaction.
   Status flush_changed_rows();

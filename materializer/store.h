@@ -78,8 +78,9 @@ struct Frontier {
 struct StoreMeta {
   Head head;
   Frontier frontier;
-  // Every materialized op with a key >= undo_floor has an undo record; none if there are no
-  // undo records (then a rewind is impossible and catch-up falls back).
+  // An exclusive floor: every materialized op whose key is above undo_floor has an undo record
+  // (none: every materialized op has one). It is the largest key of a materialized op whose
+  // record was trimmed or never written, so a rewind from key f is possible iff f > undo_floor.
   std::optional<OpKey> undo_floor;
 
   friend bool operator==(const StoreMeta&, const StoreMeta&) = default;
