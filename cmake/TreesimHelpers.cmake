@@ -35,4 +35,14 @@ function(treesim_test name)
     NO_PRETTY_VALUES)
 endfunction()
 
+# treesim_benchmark(NAME SOURCES ... DEPS ...)
+#   A Google Benchmark program with its own main(). Deliberately not registered with ctest:
+#   benchmarks are slow and their output is a measurement, not a verdict (run scripts/bench).
+function(treesim_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+endfunction()
+
 include(GoogleTest)
