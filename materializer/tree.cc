@@ -223,8 +223,20 @@ std::optional<std::string> Tree::check_invariants() const {
   if (!root) return "ROOT is missing";
   if (root->parent) return "ROOT has a parent";
   if (nodes_.count(kTrash) != 0) return "TRASH is a node";
+  // Walk in id order: the first violation found is part of a failure message, and hash-map
+  // order differs between standard libraries.
+  std::vector<NodeId> parents;
+  parents.reserve(children_.size());
+  for (const auto& [parent, set] : children_) parents.push_back(parent);
+  std::sort(parents.begin(), parents.end());
+  std::vector<NodeId> ids;
+  ids.reserve(nodes_.size());
+  for (const auto& [id, node] : nodes_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+
   std::size_t indexed = 0;
-  for (const auto& [parent, set] : children_) {
+  for (NodeId parent : parents) {
+    const ChildSet& set = children_.at(parent);
     if (set.empty()) return "empty children list of " + parent.to_display();
     for (const ChildEntry& entry : set) {
       const Node* child = find(entry.node);
@@ -236,7 +248,8 @@ std::optional<std::string> Tree::check_invariants() const {
     }
   }
   std::size_t attached = 0;
-  for (const auto& [id, node] : nodes_) {
+  for (NodeId id : ids) {
+    const Node& node = nodes_.at(id);
     if (!node.last_change.check_invariants()) return "last_change of " + id.to_display();
     if (node.deleted_at && !node.deleted_at->check_invariants()) {
       return "deleted_at of " + id.to_display();
