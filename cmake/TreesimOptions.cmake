@@ -5,6 +5,7 @@ option(TREESIM_BUILD_BENCHMARKS "Build Google Benchmark programs" ON)
 option(TREESIM_WERROR "Treat warnings as errors" OFF)
 option(TREESIM_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(TREESIM_COVERAGE "Build with clang source-based coverage" OFF)
+option(TREESIM_FUZZ "Instrument for libFuzzer (clang); fuzz targets link -fsanitize=fuzzer" OFF)
 option(TREECRDT_MUTANTS "Compile planted bugs into the materializer (never in release)" OFF)
 
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
@@ -23,6 +24,14 @@ if(TREESIM_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
                       -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(TREESIM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "TREESIM_FUZZ needs clang (libFuzzer)")
+  endif()
+  # Coverage feedback for every library; only the fuzz targets themselves link the fuzzer main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 if(TREESIM_COVERAGE)
