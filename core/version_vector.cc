@@ -33,6 +33,15 @@ VersionVector VersionVector::from_ranges(
   return vv;
 }
 
+bool VersionVector::contains(const ReplicaId& replica, std::uint64_t counter) const {
+  auto it = entries.find(replica);
+  if (it == entries.end()) return false;
+  const auto& ranges = it->second;
+  auto range = std::lower_bound(ranges.begin(), ranges.end(), counter,
+                                [](const CounterRange& r, std::uint64_t c) { return r.last < c; });
+  return range != ranges.end() && range->first <= counter;
+}
+
 bool VersionVector::is_normalized() const {
   for (const auto& [replica, list] : entries) {
     if (!replica.is_valid() || list.empty()) return false;

@@ -34,6 +34,8 @@ struct VersionVector {
   std::map<ReplicaId, std::vector<CounterRange>> entries;
 
   bool empty() const { return entries.empty(); }
+  // Whether the counter of `replica` is in the set (binary search; the vector is normalized).
+  bool contains(const ReplicaId& replica, std::uint64_t counter) const;
 
   // The normalized union of arbitrary ranges (unsorted, overlapping, touching). Ranges must be
   // individually valid (1 <= first <= last <= kMaxCounter); see is_valid_range().

@@ -12,15 +12,6 @@ namespace {
 // The smallest possible key: erase_undo_from(kBeforeEverything) erases every record.
 const OpKey kBeforeEverything{};
 
-bool vv_contains(const VersionVector& vv, const OpId& id) {
-  auto it = vv.entries.find(id.replica);
-  if (it == vv.entries.end()) return false;
-  const auto& ranges = it->second;
-  auto range = std::lower_bound(ranges.begin(), ranges.end(), id.counter,
-                                [](const CounterRange& r, std::uint64_t c) { return r.last < c; });
-  return range != ranges.end() && range->first <= id.counter;
-}
-
 }  // namespace
 
 const char* catch_up_strategy_name(CatchUpStrategy strategy) {
@@ -216,9 +207,14 @@ Status Materializer::append_in_transaction(const std::vector<Op>& batch, AppendR
   } else {
     TS_RETURN_IF_ERROR(catch_up(Frontier::min(meta_.frontier, Frontier::at(first))));
   }
-  TS_RETURN_IF_ERROR(finish_materialization());
+  std::vector<NodeId> changed;
+  TS_RETURN_IF_ERROR(finish_materialization(&changed));
   result.head = meta_.head;
-  result.affected = affected_nodes();
+  // ROOT and TRASH have no snapshot row, though their payload registers can change.
+  changed.erase(std::remove_if(changed.begin(), changed.end(),
+                               [](NodeId node) { return node.is_reserved(); }),
+                changed.end());
+  result.affected = std::move(changed);
   return Status::ok();
 }
 
@@ -233,14 +229,6 @@ Status Materializer::store_pending(const std::vector<Op>& batch, AppendResult& r
   TS_RETURN_IF_ERROR(store_.write_meta(meta_));
   result.catch_up_pending = true;
   return Status::ok();
-}
-
-std::vector<NodeId> Materializer::affected_nodes() const {
-  std::vector<NodeId> out = tree_.changed_nodes();
-  // ROOT and TRASH have no snapshot row, though their payload registers can change.
-  out.erase(std::remove_if(out.begin(), out.end(), [](NodeId node) { return node.is_reserved(); }),
-            out.end());
-  return out;
 }
 
 // --- applying and catching up ---
@@ -408,9 +396,9 @@ NodeRow Materializer::to_row(NodeId node, const Tree::Node& state) const {
   return row;
 }
 
-Status Materializer::flush_changed_rows() {
+Status Materializer::flush_changed_rows(const std::vector<NodeId>& changed) {
   if (rows_rewritten_) return Status::ok();
-  for (NodeId node : tree_.changed_nodes()) {
+  for (NodeId node : changed) {
     if (const Tree::Node* state = tree_.find(node)) {
       TS_RETURN_IF_ERROR(store_.put_node(to_row(node, *state)));
     } else {
@@ -425,8 +413,11 @@ Status Materializer::flush_changed_rows() {
   return Status::ok();
 }
 
-Status Materializer::finish_materialization() {
-  TS_RETURN_IF_ERROR(flush_changed_rows());
+Status Materializer::finish_materialization(std::vector<NodeId>* changed_out) {
+  // The journal's diff is computed once: it is both the rows to write and the affected nodes.
+  std::vector<NodeId> changed = tree_.changed_nodes();
+  TS_RETURN_IF_ERROR(flush_changed_rows(changed));
+  if (changed_out) *changed_out = std::move(changed);
   TS_RETURN_IF_ERROR(trim_undo());
   TS_RETURN_IF_ERROR(fault(FaultSite::kBeforeHeadWrite));
   // Writing the new head clears the frontier in the same write (SEMANTICS.md §8).
@@ -582,7 +573,7 @@ Result<Snapshot> Materializer::snapshot() {
 Result<std::vector<Op>> Materializer::ops_missing_from(const VersionVector& known) {
   std::vector<Op> out;
   TS_RETURN_IF_ERROR(store_.scan_ops(std::nullopt, [&](const Op& op) {
-    if (!vv_contains(known, op.id)) out.push_back(op);
+    if (!known.contains(op.id.replica, op.id.counter)) out.push_back(op);
     return true;
   }));
   return out;

@@ -138,7 +138,6 @@ class Materializer {
   Status append_in_transaction(const std::vector<Op>& batch, AppendResult& result);
   // Inserts new ops into the log and updates the in-memory log bookkeeping.
   Status store_new_ops(const std::vector<Op>& fresh);
-  std::vector<NodeId> affected_nodes() const;
   // Deferred mode after a failed materialization: store the ops, record the frontier.
   Status store_pending(const std::vector<Op>& batch, AppendResult& result);
   // Splits `batch` into new ops (canonical order) and counts duplicates; rejects equivocation.
@@ -157,8 +156,10 @@ class Materializer {
   void raise_undo_floor(const OpKey& key);
   Status trim_undo();
   // Writes the rows of every node the tree changed in this transaction.
-  Status flush_changed_rows();
-  Status finish_materialization();
+  Status flush_changed_rows(const std::vector<NodeId>& changed);
+  // Flushes changed rows, trims undo, writes the head (clearing the frontier). Hands the nodes
+  // the call changed (ROOT and TRASH included) to `changed_out` when given.
+  Status finish_materialization(std::vector<NodeId>* changed_out = nullptr);
   Status catch_up_if_pending();
 
   Result<LocalResult> local(Op op);

@@ -134,6 +134,8 @@ class Tree {
                const std::optional<Payload>& payload);
 
   ReplicaTable replicas_;
+  // Hash maps for lookup speed. Every walk over them (snapshot, assign_from, check_invariants)
+  // collects and sorts ids first, so their order never reaches a snapshot, message or trace.
   std::unordered_map<NodeId, Node, NodeIdHash> nodes_;
   std::unordered_map<NodeId, Payload, NodeIdHash> payloads_;
   std::unordered_map<NodeId, ChildSet, NodeIdHash> children_;

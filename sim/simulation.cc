@@ -22,15 +22,6 @@ VersionVector ids_of(const std::vector<Op>& ops) {
   return VersionVector::from_ranges(ranges);
 }
 
-bool contains(const VersionVector& vv, const OpId& id) {
-  auto it = vv.entries.find(id.replica);
-  if (it == vv.entries.end()) return false;
-  for (const CounterRange& range : it->second) {
-    if (range.first <= id.counter && id.counter <= range.last) return true;
-  }
-  return false;
-}
-
 bool is_fault_code(StatusCode code) {
   return code == StatusCode::kIoError || code == StatusCode::kStorageFull ||
          code == StatusCode::kFaultInjected;
@@ -95,6 +86,25 @@ namespace {
 
 Before capture(SystemUnderTest& sut) {
   return {sut.version_vector(), sut.materialized_snapshot(), sut.head(), sut.frontier()};
+}
+
+// What differs between two captures, first difference first; none if they are equal.
+std::optional<std::string> describe_trace(const Before& before, const Before& after) {
+  if (after.log != before.log) {
+    return "log changed from " + before.log.to_display() + " to " + after.log.to_display();
+  }
+  if (after.head != before.head) {
+    return "head changed from " + head_to_display(before.head) + " to " +
+           head_to_display(after.head);
+  }
+  if (after.frontier != before.frontier) {
+    return "frontier changed from " + before.frontier.to_display() + " to " +
+           after.frontier.to_display();
+  }
+  if (after.snapshot != before.snapshot) {
+    return describe_snapshot_diff(before.snapshot, after.snapshot, 3);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -295,22 +305,7 @@ void Simulation::deliver_ops(std::uint32_t to, std::vector<Op> batch) {
     for (const Op& op : batch) {
       if (!replica.model.contains(op.id)) replica.failed_only.insert(op.id);
     }
-    const Before after = capture(*replica.sut);
-    if (after.log != before.log || after.head != before.head || after.frontier != before.frontier ||
-        after.snapshot != before.snapshot) {
-      fail(FailureClass::kRollback, "rollback", to,
-           "a failed append left a trace: " +
-               (after.log != before.log ? std::string("log changed")
-                : after.head != before.head ? "head changed from " + head_to_display(before.head) +
-                                                  " to " + head_to_display(after.head)
-                : after.frontier != before.frontier ? "frontier changed from " +
-                                                          before.frontier.to_display() + " to " +
-                                                          after.frontier.to_display()
-                                                    : describe_snapshot_diff(before.snapshot, after.snapshot, 3)),
-           diff_snapshots(before.snapshot, after.snapshot, 1).empty()
-               ? ""
-               : snapshot_field_name(diff_snapshots(before.snapshot, after.snapshot, 1)[0].field));
-    }
+    check_no_trace(to, before, capture(*replica.sut), "append");
     return;
   }
   stats_.ops_delivered += batch.size();
@@ -377,12 +372,7 @@ void Simulation::local_edit(std::uint32_t index) {
     // succeeded even though the edit then failed. Then the state must be the caught-up one.
     const bool caught_up = !before.frontier.is_none() && after.frontier.is_none() &&
                            after.log == before.log && after.snapshot == replica.model.snapshot();
-    if (!caught_up && (after.log != before.log || after.head != before.head ||
-                       after.frontier != before.frontier || after.snapshot != before.snapshot)) {
-      fail(FailureClass::kRollback, "rollback", index,
-           "a failed local edit left a trace: " +
-               describe_snapshot_diff(before.snapshot, after.snapshot, 3));
-    }
+    if (!caught_up) check_no_trace(index, before, after, "local edit");
     return;
   }
   ++stats_.local_edits;
@@ -434,13 +424,23 @@ void Simulation::restart(std::uint32_t index) {
     return;
   }
   for (const OpId& id : replica.failed_only) {
-    if (contains(log, id)) {
+    if (log.contains(id.replica, id.counter)) {
       fail(FailureClass::kDurability, "durability", index,
            "op " + id.to_display() + " of a failed call survived the restart");
       return;
     }
   }
   check_replica(index, /*read_through=*/false);
+}
+
+void Simulation::check_no_trace(std::uint32_t index, const Before& before, const Before& after,
+                                const char* call) {
+  const auto trace = describe_trace(before, after);
+  if (!trace) return;
+  const auto first = diff_snapshots(before.snapshot, after.snapshot, 1);
+  fail(FailureClass::kRollback, "rollback", index,
+       std::string("a failed ") + call + " left a trace: " + *trace,
+       first.empty() ? "" : snapshot_field_name(first[0].field));
 }
 
 void Simulation::maybe_check(std::uint32_t index) {
@@ -476,11 +476,7 @@ void Simulation::check_replica(std::uint32_t index, bool read_through) {
         fail(FailureClass::kCorrectness, "read", index, "read failed: " + read.status().to_string());
         return;
       }
-      const Before after = capture(*replica.sut);
-      if (after.log != before.log || after.head != before.head ||
-          after.frontier != before.frontier || after.snapshot != before.snapshot) {
-        fail(FailureClass::kRollback, "rollback", index, "a failed read left a trace");
-      }
+      check_no_trace(index, before, capture(*replica.sut), "read");
       return;
     }
     record("r" + std::to_string(index) + " read caught up " + head_to_display(replica.sut->head()));

@@ -63,6 +63,9 @@ using SystemFactory =
 
 SystemFactory in_process_factory();
 
+// A replica's log ids, materialized snapshot, head and frontier, captured around a call.
+struct Before;
+
 class Simulation {
  public:
   // `options` must be normalized.
@@ -85,6 +88,9 @@ class Simulation {
   void start_sync(std::uint32_t from, std::uint32_t to);
   // Checks replica `index` if check_every steps have passed.
   void maybe_check(std::uint32_t index);
+  // The rollback checker: a failed `call` must leave `after` equal to `before`.
+  void check_no_trace(std::uint32_t index, const Before& before, const Before& after,
+                      const char* call);
   void check_replica(std::uint32_t index, bool read_through);
   void check_convergence();
 
