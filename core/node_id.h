@@ -5,6 +5,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +40,14 @@ struct NodeId {
   std::string to_display() const;
 
   friend constexpr auto operator<=>(const NodeId&, const NodeId&) = default;
+};
+
+// For hash maps keyed by node id. Lookup only: every walk over such a map that can reach output
+// (a snapshot, a message, a trace) collects and sorts the ids first.
+struct NodeIdHash {
+  std::size_t operator()(const NodeId& id) const {
+    return static_cast<std::size_t>(id.low * 0x9E3779B97F4A7C15ull ^ id.high);
+  }
 };
 
 inline constexpr NodeId kRoot = NodeId::root();

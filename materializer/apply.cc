@@ -14,15 +14,13 @@ Status cycle_error(const char* walk, NodeId from, std::size_t limit) {
 // and after ROOT or a detached node).
 template <typename Visit>
 Status for_each_ancestor_or_self(const Tree& tree, NodeId start, Visit visit) {
-  NodeId at = start;
-  for (std::size_t steps = 0;; ++steps) {
-    if (steps > tree.node_count()) return cycle_error("ancestor walk", start, tree.node_count());
-    const Tree::Node* node = tree.find(at);
-    if (!node) return Status::ok();
-    TS_RETURN_IF_ERROR(visit(at, *node));
-    if (!node->parent || node->parent->is_trash()) return Status::ok();
-    at = *node->parent;
-  }
+  Status failure;
+  const Tree::WalkEnd end = tree.walk_up(start, [&](NodeId at, const Tree::Node& node) {
+    failure = visit(at, node);
+    return failure.is_ok();
+  });
+  if (end == Tree::WalkEnd::kCycle) return cycle_error("ancestor walk", start, tree.node_count());
+  return failure;
 }
 
 // Calls `visit` on every node of the stored subtree of `root` (itself included) until it
@@ -269,15 +267,12 @@ Result<bool> compute_tombstoned(const Tree& tree, NodeId node) {
 }
 
 Result<bool> reaches_by_walking_up(const Tree& tree, NodeId start, NodeId target) {
-  NodeId at = start;
-  for (std::size_t steps = 0;; ++steps) {
-    if (steps > tree.node_count()) return cycle_error("parent walk", start, tree.node_count());
-    if (at == target) return true;
-    if (at.is_root() || at.is_trash()) return false;
-    const Tree::Node* node = tree.find(at);
-    if (!node || !node->parent) return false;
-    at = *node->parent;
-  }
+  if (start == target) return true;
+  const Tree::WalkEnd end = tree.walk_up(start, [&](NodeId at, const Tree::Node&) {
+    return at != target;
+  });
+  if (end == Tree::WalkEnd::kCycle) return cycle_error("parent walk", start, tree.node_count());
+  return end == Tree::WalkEnd::kStopped;
 }
 
 Result<CompactVersionVector> subtree_version_vector(const Tree& tree, NodeId node) {

@@ -1,6 +1,7 @@
 #include "materializer/memory_store.h"
 
 #include <algorithm>
+#include <vector>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -11,23 +12,23 @@
 namespace treesim {
 namespace {
 
-// Records the value `key` has in `table` (or its absence) unless this transaction has already
-// recorded it: only the value at begin() matters to a rollback.
-template <typename Key, typename Row>
-void journal_prior(std::map<Key, std::optional<Row>>& journal, const std::map<Key, Row>& table,
-                   const Key& key) {
-  auto [entry, inserted] = journal.try_emplace(key);
-  if (!inserted) return;
-  auto row = table.find(key);
-  if (row != table.end()) entry->second = row->second;
+// Writes `row` under `key`, first recording the key's value at begin() (or its absence) unless
+// this transaction has already recorded it. One lookup per table; the prior value is moved into
+// the journal, not copied.
+template <typename Journal, typename Table, typename Key, typename Row>
+void put_journaled(Journal& journal, Table& table, const Key& key, const Row& row) {
+  auto [stored, inserted] = table.try_emplace(key, row);
+  auto [prior, first_write] = journal.try_emplace(key);
+  if (inserted) return;  // a first write records the absence (the journal's empty optional)
+  if (first_write) prior->second = std::move(stored->second);
+  stored->second = row;
 }
 
 // Removes the rows in [first, last) from `table`, moving each into the journal unless the
 // journal already holds an earlier value of its key.
-template <typename Key, typename Row>
-void journal_and_erase(std::map<Key, std::optional<Row>>& journal, std::map<Key, Row>& table,
-                       typename std::map<Key, Row>::iterator first,
-                       typename std::map<Key, Row>::iterator last) {
+template <typename Journal, typename Table>
+void journal_and_erase(Journal& journal, Table& table, typename Table::iterator first,
+                       typename Table::iterator last) {
   for (auto row = first; row != last; ++row) {
     auto [entry, inserted] = journal.try_emplace(row->first);
     if (inserted) entry->second = std::move(row->second);
@@ -37,8 +38,8 @@ void journal_and_erase(std::map<Key, std::optional<Row>>& journal, std::map<Key,
 
 // Puts every journaled key back to its value at begin(). The keys of one journal are distinct,
 // so the order of restoring does not matter.
-template <typename Key, typename Row>
-void restore(std::map<Key, Row>& table, std::map<Key, std::optional<Row>>& journal) {
+template <typename Journal, typename Table>
+void restore(Table& table, Journal& journal) {
   for (auto& [key, prior] : journal) {
     if (prior) {
       table.insert_or_assign(key, std::move(*prior));
@@ -48,21 +49,33 @@ void restore(std::map<Key, Row>& table, std::map<Key, std::optional<Row>>& journ
   }
 }
 
+// The entries of a table in key order (hashed tables have none of their own).
+template <typename Table>
+std::vector<const typename Table::value_type*> in_key_order(const Table& table) {
+  std::vector<const typename Table::value_type*> out;
+  out.reserve(table.size());
+  for (const auto& entry : table) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return out;
+}
+
 // The first key at which two tables differ, described for a checker's message.
-template <typename Key, typename Row, typename DisplayKey>
-std::string first_difference(const char* table, const std::map<Key, Row>& mine,
-                             const std::map<Key, Row>& theirs, DisplayKey display_key) {
+template <typename Table, typename DisplayKey>
+std::string first_difference(const char* table, const Table& mine_table, const Table& theirs_table,
+                             DisplayKey display_key) {
+  const auto mine = in_key_order(mine_table);
+  const auto theirs = in_key_order(theirs_table);
   auto a = mine.begin();
   auto b = theirs.begin();
   while (a != mine.end() || b != theirs.end()) {
-    if (b == theirs.end() || (a != mine.end() && a->first < b->first)) {
-      return std::string(table) + " " + display_key(a->first) + ": only in this store";
+    if (b == theirs.end() || (a != mine.end() && (*a)->first < (*b)->first)) {
+      return std::string(table) + " " + display_key((*a)->first) + ": only in this store";
     }
-    if (a == mine.end() || b->first < a->first) {
-      return std::string(table) + " " + display_key(b->first) + ": only in the other store";
+    if (a == mine.end() || (*b)->first < (*a)->first) {
+      return std::string(table) + " " + display_key((*b)->first) + ": only in the other store";
     }
-    if (!(a->second == b->second)) {
-      return std::string(table) + " " + display_key(a->first) + ": differs";
+    if (!((*a)->second == (*b)->second)) {
+      return std::string(table) + " " + display_key((*a)->first) + ": differs";
     }
     ++a;
     ++b;
@@ -193,8 +206,7 @@ std::uint64_t MemoryStore::max_counter_of_log(const ReplicaId& replica) const {
 
 Status MemoryStore::put_node(const NodeRow& row) {
   assert_writable();
-  journal_prior(journal_.nodes, nodes_, row.node);
-  nodes_.insert_or_assign(row.node, row);
+  put_journaled(journal_.nodes, nodes_, row.node, row);
   return Status::ok();
 }
 
@@ -207,8 +219,7 @@ Status MemoryStore::erase_node(NodeId node) {
 
 Status MemoryStore::put_payload(const PayloadRow& row) {
   assert_writable();
-  journal_prior(journal_.payloads, payloads_, row.node);
-  payloads_.insert_or_assign(row.node, row);
+  put_journaled(journal_.payloads, payloads_, row.node, row);
   return Status::ok();
 }
 
@@ -230,13 +241,13 @@ Status MemoryStore::clear_rows() {
 
 Status MemoryStore::scan_nodes(const std::function<void(const NodeRow&)>& visit) {
   ScanScope scope(scan_depth_);
-  for (const auto& [node, row] : nodes_) visit(row);
+  for (const auto* entry : in_key_order(nodes_)) visit(entry->second);
   return Status::ok();
 }
 
 Status MemoryStore::scan_payloads(const std::function<void(const PayloadRow&)>& visit) {
   ScanScope scope(scan_depth_);
-  for (const auto& [node, row] : payloads_) visit(row);
+  for (const auto* entry : in_key_order(payloads_)) visit(entry->second);
   return Status::ok();
 }
 
@@ -244,8 +255,7 @@ Status MemoryStore::scan_payloads(const std::function<void(const PayloadRow&)>& 
 
 Status MemoryStore::put_undo(const UndoRecord& record) {
   assert_writable();
-  journal_prior(journal_.undo_records, undo_records_, record.key);
-  undo_records_.insert_or_assign(record.key, record);
+  put_journaled(journal_.undo_records, undo_records_, record.key, record);
   return Status::ok();
 }
 

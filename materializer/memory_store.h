@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/node_id.h"
@@ -111,8 +112,8 @@ class MemoryStore final : public Store {
   // only ever added, so their journal is the list of ids to take out again.
   struct Journal {
     std::vector<OpId> inserted_ops;
-    std::map<NodeId, std::optional<NodeRow>> nodes;
-    std::map<NodeId, std::optional<PayloadRow>> payloads;
+    std::unordered_map<NodeId, std::optional<NodeRow>, NodeIdHash> nodes;
+    std::unordered_map<NodeId, std::optional<PayloadRow>, NodeIdHash> payloads;
     std::map<OpKey, std::optional<UndoRecord>> undo_records;
     std::optional<StoreMeta> meta;
 
@@ -139,8 +140,10 @@ class MemoryStore final : public Store {
   // The same ops, always (check_invariants).
   std::map<OpId, Op> ops_;
   std::set<OpKey> op_keys_;
-  std::map<NodeId, NodeRow> nodes_;
-  std::map<NodeId, PayloadRow> payloads_;
+  // Rows are hashed (a write is O(1), not a walk down a tree of every node); the few walks over
+  // them (scans, comparisons) sort the ids first.
+  std::unordered_map<NodeId, NodeRow, NodeIdHash> nodes_;
+  std::unordered_map<NodeId, PayloadRow, NodeIdHash> payloads_;
   std::map<OpKey, UndoRecord> undo_records_;
   StoreMeta meta_;
 

@@ -9,11 +9,54 @@ namespace treesim {
 
 Tree::Tree() : Tree(ReplicaTable{}) {}
 
-Tree::Tree(ReplicaTable replicas) : replicas_(std::move(replicas)) { nodes_.emplace(kRoot, Node{}); }
+Tree::Tree(ReplicaTable replicas) : replicas_(std::move(replicas)) {
+  nodes_.emplace(kRoot, Entry(kRoot));
+}
 
-const Tree::Node* Tree::find(NodeId node) const {
+Tree::Tree(const Tree& other)
+    : replicas_(other.replicas_),
+      nodes_(other.nodes_),
+      payloads_(other.payloads_),
+      children_(other.children_),
+      epoch_(other.epoch_ + 1),
+      journaling_(other.journaling_),
+      journal_(other.journal_) {}
+
+Tree& Tree::operator=(const Tree& other) {
+  if (this == &other) return *this;
+  replicas_ = other.replicas_;
+  nodes_ = other.nodes_;
+  payloads_ = other.payloads_;
+  children_ = other.children_;
+  // Above both epochs: no copied cache (pointing into `other`) and no old one is valid.
+  epoch_ = std::max(epoch_, other.epoch_) + 1;
+  journaling_ = other.journaling_;
+  journal_ = other.journal_;
+  return *this;
+}
+
+const Tree::Entry* Tree::find_entry(NodeId node) const {
   auto it = nodes_.find(node);
   return it == nodes_.end() ? nullptr : &it->second;
+}
+
+const Tree::Node* Tree::find(NodeId node) const {
+  const Entry* entry = find_entry(node);
+  return entry ? &entry->node : nullptr;
+}
+
+const Tree::Entry* Tree::parent_entry(const Entry& entry) const {
+  if (entry.cache_epoch != epoch_) {
+    const std::optional<NodeId>& parent = entry.node.parent;
+    entry.parent_entry = parent && !parent->is_trash() ? find_entry(*parent) : nullptr;
+    entry.cache_epoch = epoch_;
+  }
+  return entry.parent_entry;
+}
+
+void Tree::forget_entry(std::unordered_map<NodeId, Entry, NodeIdHash>::iterator it) {
+  nodes_.erase(it);
+  ++epoch_;  // a cache may have pointed at the erased entry
 }
 
 const Tree::Payload* Tree::find_payload(NodeId node) const {
@@ -30,7 +73,7 @@ void Tree::remember(NodeId node) {
   if (!journaling_) return;
   auto [it, inserted] = journal_.try_emplace(node);
   if (!inserted) return;
-  if (auto found = nodes_.find(node); found != nodes_.end()) it->second.node = found->second;
+  if (auto found = nodes_.find(node); found != nodes_.end()) it->second.node = found->second.node;
   if (auto found = payloads_.find(node); found != payloads_.end()) {
     it->second.payload = found->second;
   }
@@ -54,7 +97,7 @@ void Tree::index_erase(NodeId parent, const ChildEntry& entry) {
 bool Tree::create(NodeId node) {
   if (node.is_reserved() || nodes_.count(node) != 0) return false;
   remember(node);
-  nodes_.emplace(node, Node{});
+  nodes_.emplace(node, Entry(node));
   return true;
 }
 
@@ -62,11 +105,11 @@ void Tree::erase(NodeId node) {
   TS_ASSERT(!node.is_reserved());
   auto it = nodes_.find(node);
   TS_ASSERT(it != nodes_.end());
-  TS_ASSERT(it->second == Node{});
+  TS_ASSERT(it->second.node == Node{});
   TS_ASSERT(children(node) == nullptr);
   TS_ASSERT(payloads_.count(node) == 0);
   remember(node);
-  nodes_.erase(it);
+  forget_entry(it);
 }
 
 void Tree::set_position(NodeId node, std::optional<NodeId> parent, std::string order_key) {
@@ -74,10 +117,11 @@ void Tree::set_position(NodeId node, std::optional<NodeId> parent, std::string o
   auto it = nodes_.find(node);
   TS_ASSERT(it != nodes_.end());
   remember(node);
-  Node& state = it->second;
+  Node& state = it->second.node;
   if (state.parent) index_erase(*state.parent, {state.order_key, node});
   state.parent = parent;
   state.order_key = std::move(order_key);
+  it->second.cache_epoch = 0;
   if (state.parent) index_insert(*state.parent, {state.order_key, node});
 }
 
@@ -85,7 +129,7 @@ Tree::Node& Tree::edit(NodeId node) {
   auto it = nodes_.find(node);
   TS_ASSERT(it != nodes_.end());
   remember(node);
-  return it->second;
+  return it->second.node;
 }
 
 void Tree::set_payload(NodeId node, std::optional<Payload> payload) {
@@ -125,6 +169,7 @@ std::vector<NodeId> Tree::changed_nodes() const {
         payload_now ? original.payload && *original.payload == *payload_now : !original.payload;
     if (!node_same || !payload_same) out.push_back(node);
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -136,12 +181,17 @@ void Tree::commit() {
 
 void Tree::restore(NodeId node, const std::optional<Node>& value,
                    const std::optional<Payload>& payload) {
-  if (auto it = nodes_.find(node); it != nodes_.end()) {
-    if (it->second.parent) index_erase(*it->second.parent, {it->second.order_key, node});
-    nodes_.erase(it);
+  auto it = nodes_.find(node);
+  if (it != nodes_.end()) {
+    const Node& now = it->second.node;
+    if (now.parent) index_erase(*now.parent, {now.order_key, node});
+    if (!value) forget_entry(it);
   }
   if (value) {
-    nodes_.emplace(node, *value);
+    // Assigned in place when the entry exists: other nodes' caches may point at it.
+    if (it == nodes_.end()) it = nodes_.emplace(node, Entry(node)).first;
+    it->second.node = *value;
+    it->second.cache_epoch = 0;
     if (value->parent) index_insert(*value->parent, {value->order_key, node});
   }
   if (payload) {
@@ -168,8 +218,8 @@ void Tree::assign_from(const Tree& other) {
   replicas_ = other.replicas_;
   // Ids of both trees, in order, so the journal is filled deterministically.
   std::set<NodeId> ids;
-  for (const auto& [id, node] : nodes_) ids.insert(id);
-  for (const auto& [id, node] : other.nodes_) ids.insert(id);
+  for (const auto& [id, entry] : nodes_) ids.insert(id);
+  for (const auto& [id, entry] : other.nodes_) ids.insert(id);
   for (const auto& [id, payload] : payloads_) ids.insert(id);
   for (const auto& [id, payload] : other.payloads_) ids.insert(id);
   for (NodeId id : ids) {
@@ -208,7 +258,7 @@ SnapshotRow Tree::snapshot_row(NodeId node) const {
 Snapshot Tree::snapshot() const {
   std::vector<NodeId> ids;
   ids.reserve(nodes_.size());
-  for (const auto& [id, node] : nodes_) {
+  for (const auto& [id, entry] : nodes_) {
     if (!id.is_root()) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
@@ -231,7 +281,7 @@ std::optional<std::string> Tree::check_invariants() const {
   std::sort(parents.begin(), parents.end());
   std::vector<NodeId> ids;
   ids.reserve(nodes_.size());
-  for (const auto& [id, node] : nodes_) ids.push_back(id);
+  for (const auto& [id, entry] : nodes_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
 
   std::size_t indexed = 0;
@@ -249,7 +299,13 @@ std::optional<std::string> Tree::check_invariants() const {
   }
   std::size_t attached = 0;
   for (NodeId id : ids) {
-    const Node& node = nodes_.at(id);
+    const Entry& entry = nodes_.at(id);
+    const Node& node = entry.node;
+    if (entry.cache_epoch == epoch_ &&
+        entry.parent_entry != (node.parent && !node.parent->is_trash() ? find_entry(*node.parent)
+                                                                       : nullptr)) {
+      return "stale parent link of " + id.to_display();
+    }
     if (!node.last_change.check_invariants()) return "last_change of " + id.to_display();
     if (node.deleted_at && !node.deleted_at->check_invariants()) {
       return "deleted_at of " + id.to_display();

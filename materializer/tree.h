@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cstddef>
-#include <map>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -27,13 +27,6 @@
 #include "materializer/replica_table.h"
 
 namespace treesim {
-
-struct NodeIdHash {
-  std::size_t operator()(const NodeId& id) const {
-    // Lookup only: never iterated where order could reach output.
-    return static_cast<std::size_t>(id.low * 0x9E3779B97F4A7C15ull ^ id.high);
-  }
-};
 
 class Tree {
  public:
@@ -65,6 +58,11 @@ class Tree {
   // another starts with a copy of that tree's replica table, so both use the same indices.
   Tree();
   explicit Tree(ReplicaTable replicas);
+  // A copy's parent caches would point into the original: copying invalidates them.
+  Tree(const Tree& other);
+  Tree& operator=(const Tree& other);
+  Tree(Tree&&) = default;
+  Tree& operator=(Tree&&) = default;
 
   ReplicaTable& replicas() { return replicas_; }
   const ReplicaTable& replicas() const { return replicas_; }
@@ -116,6 +114,14 @@ class Tree {
   // The canonical row of one node (not ROOT); the state must contain it.
   SnapshotRow snapshot_row(NodeId node) const;
 
+  // Walks from `start` up through stored parents: calls `visit(id, node)` on `start` (if known)
+  // and on each ancestor until `visit` returns false, or after ROOT, a detached node, a node
+  // whose parent is TRASH, or a parent that is unknown. Ancestor links are cached between
+  // walks, so a walk costs one memory access per level instead of a hash lookup.
+  enum class WalkEnd : std::uint8_t { kTop, kStopped, kCycle };
+  template <typename Visit>
+  WalkEnd walk_up(NodeId start, Visit visit) const;
+
   // Verifies: ROOT present and detached; no TRASH entry; every stored parent is ROOT, TRASH or
   // known; the children index equals the parent pointers; no parent cycle; every VV normalized.
   // Returns a description of the first violation, or none. O(n).
@@ -126,6 +132,21 @@ class Tree {
     std::optional<Node> node;
     std::optional<Payload> payload;
   };
+  // A node as stored, with its id and a cached pointer to its parent's entry. The cache is
+  // valid while `cache_epoch == epoch_`: entries never move in the hash map (its references are
+  // stable), and every erasure of an entry bumps epoch_, so a valid cache never dangles.
+  struct Entry {
+    explicit Entry(NodeId id_in) : id(id_in) {}
+    NodeId id;
+    Node node;
+    mutable const Entry* parent_entry = nullptr;
+    mutable std::uint64_t cache_epoch = 0;  // 0: never valid (epoch_ starts at 1)
+  };
+  const Entry* find_entry(NodeId node) const;
+  // The entry of `entry`'s parent (nullptr: detached, under TRASH, or unknown parent).
+  const Entry* parent_entry(const Entry& entry) const;
+  void forget_entry(std::unordered_map<NodeId, Entry, NodeIdHash>::iterator it);
+
   void remember(NodeId node);
   void index_insert(NodeId parent, const ChildEntry& entry);
   void index_erase(NodeId parent, const ChildEntry& entry);
@@ -136,13 +157,28 @@ class Tree {
   ReplicaTable replicas_;
   // Hash maps for lookup speed. Every walk over them (snapshot, assign_from, check_invariants)
   // collects and sorts ids first, so their order never reaches a snapshot, message or trace.
-  std::unordered_map<NodeId, Node, NodeIdHash> nodes_;
+  std::unordered_map<NodeId, Entry, NodeIdHash> nodes_;
   std::unordered_map<NodeId, Payload, NodeIdHash> payloads_;
   std::unordered_map<NodeId, ChildSet, NodeIdHash> children_;
 
+  // Bumped whenever an entry leaves nodes_ (see Entry).
+  std::uint64_t epoch_ = 1;
+
   bool journaling_ = false;
-  // Ordered so changed_nodes() is deterministic without sorting.
-  std::map<NodeId, Original> journal_;
+  // Hashed: remember() is on every write. changed_nodes() sorts; rollback() restores in any
+  // order (see there).
+  std::unordered_map<NodeId, Original, NodeIdHash> journal_;
 };
+
+template <typename Visit>
+Tree::WalkEnd Tree::walk_up(NodeId start, Visit visit) const {
+  const Entry* at = find_entry(start);
+  for (std::size_t steps = 0; at != nullptr; ++steps) {
+    if (steps > nodes_.size()) return WalkEnd::kCycle;
+    if (!visit(at->id, at->node)) return WalkEnd::kStopped;
+    at = parent_entry(*at);
+  }
+  return WalkEnd::kTop;
+}
 
 }  // namespace treesim

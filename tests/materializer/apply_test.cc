@@ -8,6 +8,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "core/snapshot_diff.h"
 #include "model/model.h"
@@ -120,6 +121,63 @@ TEST(ApplyOp, StoredCycleIsReportedNotLooped) {
   ASSERT_FALSE(walk.is_ok());
   EXPECT_EQ(walk.status().code(), StatusCode::kInternal);
   EXPECT_TRUE(tree.check_invariants().has_value());
+}
+
+}  // namespace
+}  // namespace treesim
+
+namespace treesim {
+namespace {
+
+const NodeId kA = NodeId::from_low(0xa);
+const NodeId kB = NodeId::from_low(0xb);
+
+std::vector<NodeId> ancestors_or_self(const Tree& tree, NodeId start) {
+  std::vector<NodeId> out;
+  const Tree::WalkEnd end = tree.walk_up(start, [&](NodeId at, const Tree::Node&) {
+    out.push_back(at);
+    return true;
+  });
+  EXPECT_EQ(end, Tree::WalkEnd::kTop);
+  return out;
+}
+
+// Walks cache each node's parent entry. A rollback that erases the parent a cache points at
+// must not leave the cache dangling (ASan would report the use after free) or stale.
+TEST(TreeParentLinks, RollbackThatErasesACachedParentLeavesNoStaleLink) {
+  Tree tree;
+  tree.begin();
+  ASSERT_TRUE(tree.create(kA));
+  tree.set_position(kA, kRoot, "m");
+  tree.commit();
+
+  tree.begin();
+  ASSERT_TRUE(tree.create(kB));
+  tree.set_position(kB, kRoot, "n");
+  tree.set_position(kA, kB, "m");
+  EXPECT_EQ(ancestors_or_self(tree, kA), (std::vector<NodeId>{kA, kB, kRoot}));
+  tree.rollback();
+
+  EXPECT_FALSE(tree.contains(kB));
+  EXPECT_EQ(tree.check_invariants(), std::nullopt);
+  EXPECT_EQ(ancestors_or_self(tree, kA), (std::vector<NodeId>{kA, kRoot}));
+}
+
+// A copy must not follow links into the tree it was copied from.
+TEST(TreeParentLinks, ACopyWalksItsOwnEntries) {
+  auto original = std::make_unique<Tree>();
+  original->begin();
+  ASSERT_TRUE(original->create(kA));
+  ASSERT_TRUE(original->create(kB));
+  original->set_position(kB, kRoot, "n");
+  original->set_position(kA, kB, "m");
+  original->commit();
+  EXPECT_EQ(ancestors_or_self(*original, kA), (std::vector<NodeId>{kA, kB, kRoot}));
+
+  const Tree copy = *original;
+  original.reset();
+  EXPECT_EQ(copy.check_invariants(), std::nullopt);
+  EXPECT_EQ(ancestors_or_self(copy, kA), (std::vector<NodeId>{kA, kB, kRoot}));
 }
 
 }  // namespace
