@@ -81,6 +81,7 @@ struct SimVfsState {
   std::uint64_t next_temporary_number = 1;
   SimVfsCalls calls;
   std::optional<SimVfsFault> fault;
+  bool fault_paused = false;
   std::uint64_t fault_countdown = 0;
   bool fault_persistent = false;
   bool fault_firing = false;
@@ -149,7 +150,7 @@ bool is_stale(const SimHandleState& h) { return h.epoch != h.vfs->epoch; }
 
 // fail_after(): SQLITE_OK, or the armed fault's error if this call of `kind` is the one.
 int injected_fault(SimVfsState& vfs, CallKind kind) {
-  if (!vfs.fault || kind_of(*vfs.fault) != kind) return SQLITE_OK;
+  if (vfs.fault_paused || !vfs.fault || kind_of(*vfs.fault) != kind) return SQLITE_OK;
   const int error = error_of(*vfs.fault);
   if (!vfs.fault_firing) {
     TS_ASSERT(vfs.fault_countdown >= 1);
@@ -697,6 +698,8 @@ void SimVfs::clear() {
   s.stop_countdown.reset();
   s.stopped = false;
 }
+
+void SimVfs::set_paused(bool paused) { state_->fault_paused = paused; }
 
 bool SimVfs::stopped() const { return state_->stopped; }
 std::uint64_t SimVfs::failures() const { return state_->failures; }

@@ -127,6 +127,9 @@ class SimVfs {
   void stop_after(std::uint64_t n);
   // Disarms fail_after() and stop_after().
   void clear();
+  // While paused, calls neither count toward nor trigger fail_after(): a checker reads the
+  // database without consuming (or firing) a fault meant for the system under test.
+  void set_paused(bool paused);
   // Whether stop_after() has refused a call since it was armed.
   bool stopped() const;
   // How many calls fail_after() and stop_after() have failed so far.

@@ -406,6 +406,24 @@ TEST(SimVfsFaults, AOneShotFaultFailsExactlyTheNthCallOfItsKind) {
   EXPECT_EQ(vfs.failures(), 1u);
 }
 
+// A checker's reads while paused neither fire the armed fault nor move its countdown: the
+// first read after resuming is the one that fails.
+TEST(SimVfsFaults, PausedCallsNeitherCountNorFail) {
+  SimVfs vfs(7);
+  ExpectOk(CommitOps(*Open(vfs), Ops("a", 1, 30)));
+  vfs.fail_after(1, SimVfsFault::kReadError);
+  vfs.set_paused(true);
+  {
+    std::unique_ptr<SqliteStore> reader = Open(vfs);  // a cold cache: opening reads
+    EXPECT_EQ(CountPresent(*reader, Ops("a", 1, 30)), 30u);
+  }
+  EXPECT_EQ(vfs.failures(), 0u);
+  vfs.set_paused(false);
+  const Result<std::unique_ptr<SqliteStore>> failed = TryOpen(vfs, SqliteJournalMode::kWal);
+  EXPECT_EQ(failed.status().code(), StatusCode::kIoError) << failed.status().to_string();
+  EXPECT_EQ(vfs.failures(), 1u);
+}
+
 // --- power loss at every point ---
 
 struct CrashPointOutcome {
