@@ -2,18 +2,17 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <set>
 
+#include "core/json_values.h"
 #include "core/snapshot_diff.h"
 #include "sim/in_process_replica.h"
+#include "sim/schedule.h"
 
 namespace treesim {
 namespace {
 
 constexpr std::size_t kRecentEvents = 40;
-// A full anti-entropy round between every ordered pair runs this often in the liveness phase.
-constexpr std::uint64_t kLivenessSyncInterval = 4;
 
 VersionVector ids_of(const std::vector<Op>& ops) {
   std::vector<std::pair<ReplicaId, CounterRange>> ranges;
@@ -39,6 +38,23 @@ std::string seed_to_display(std::uint64_t seed) {
   return buffer;
 }
 
+Result<std::uint64_t> seed_from_text(std::string_view text) {
+  if (text.empty()) return Status::invalid_argument("empty");
+  const std::string copy(text);
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(copy, &used, 0);  // decimal, or 0x... hex
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != copy.size()) {
+    return Status::invalid_argument("'" + json::printable(copy) +
+                                    "' is not a number (decimal or 0x hex)");
+  }
+  return static_cast<std::uint64_t>(value);
+}
+
 SystemFactory in_process_factory() {
   return [](const ReplicaId& id, const ReplicaConfig& config) {
     return std::make_unique<InProcessReplica>(id, config);
@@ -55,10 +71,8 @@ ReplicaId replica_id(std::uint32_t index) {
 }  // namespace
 
 struct Simulation::Replica {
-  Replica(std::uint32_t index_in, const ReplicaConfig& config, const OpMix& mix, Rng rng,
-          const SystemFactory& factory)
-      : index(index_in), id(replica_id(index_in)), sut(factory(id, config)),
-        workload(mix, rng, index_in) {}
+  Replica(std::uint32_t index_in, const ReplicaConfig& config, const SystemFactory& factory)
+      : index(index_in), id(replica_id(index_in)), sut(factory(id, config)) {}
 
   std::uint32_t index;
   ReplicaId id;
@@ -67,7 +81,6 @@ struct Simulation::Replica {
   model::Model model;
   // Ops offered to this replica only in calls that failed: its log must not hold them.
   std::set<OpId> failed_only;
-  Workload workload;
   bool down = false;
   // A storage fault or fault point was armed (and may not have fired yet): fault errors are
   // expected from this replica until the liveness phase clears them.
@@ -110,18 +123,11 @@ std::optional<std::string> describe_trace(const Before& before, const Before& af
 }  // namespace
 
 Simulation::Simulation(std::uint64_t seed, Options options, SystemFactory factory)
-    : seed_(seed),
-      options_(std::move(options)),
-      schedule_(Rng(seed).fork("schedule")),
-      faults_(Rng(seed).fork("faults")),
-      network_(options_, Rng(seed).fork("network")),
-      trace_hash_(fnv1a64("treesim-trace-v1")) {
+    : seed_(seed), options_(std::move(options)), trace_hash_(fnv1a64("treesim-trace-v1")) {
   TS_ASSERT(options_.replicas.size() == options_.replica_count);
   recent_.resize(kRecentEvents);
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
-    replicas_.push_back(std::make_unique<Replica>(
-        i, options_.replicas[i], options_.op_mix,
-        Rng(seed).fork("workload/" + std::to_string(i)), factory));
+    replicas_.push_back(std::make_unique<Replica>(i, options_.replicas[i], factory));
   }
 }
 
@@ -143,7 +149,9 @@ void Simulation::fail(FailureClass failure_class, std::string checker,
   record("FAILED " + failure_->to_display());
 }
 
-RunResult Simulation::run() {
+void Simulation::start() {
+  TS_ASSERT(!used_);
+  used_ = true;
   for (auto& replica : replicas_) {
     if (Status status = replica->sut->open(); !status.is_ok()) {
       fail(FailureClass::kCorrectness, "open", replica->index,
@@ -151,13 +159,9 @@ RunResult Simulation::run() {
     }
   }
   record("start seed=" + seed_to_display(seed_) + " " + options_.to_display());
-  while (!failed() && tick_ < options_.safety_ticks) {
-    safety_tick();
-    ++tick_;
-  }
-  if (!failed()) liveness();
-  if (!failed()) check_convergence();
+}
 
+RunResult Simulation::finish() {
   RunResult result;
   result.failure = failure_;
   result.trace_hash = trace_hash_;
@@ -171,119 +175,149 @@ RunResult Simulation::run() {
   return result;
 }
 
-// --- the safety phase ---
-
-void Simulation::safety_tick() {
-  if (partition_heals_at_ && tick_ >= *partition_heals_at_) {
-    network_.heal();
-    partition_heals_at_.reset();
-    record("partition healed");
-  } else if (!partition_heals_at_ && options_.replica_count > 1 &&
-             faults_.chance(options_.partition_per_mille, 1000)) {
-    std::set<std::uint32_t> side;
-    // A non-empty proper subset: always leave replica 0 out, put the others in at random.
-    for (std::uint32_t i = 1; i < options_.replica_count; ++i) {
-      if (faults_.chance(1, 2)) side.insert(i);
-    }
-    if (side.empty()) side.insert(1 + static_cast<std::uint32_t>(faults_.uniform_below(options_.replica_count - 1)));
-    network_.partition(side);
-    partition_heals_at_ = tick_ + faults_.in_range(1, options_.partition_ticks_max);
-    std::string members;
-    for (std::uint32_t i : side) members += " " + std::to_string(i);
-    record("partition {" + members + " } until t" + std::to_string(*partition_heals_at_));
+RunResult Simulation::run(std::vector<Event>* recorded) {
+  start();
+  if (!failed()) {
+    Schedule schedule(seed_, options_);
+    schedule_ = &schedule;
+    schedule.drive(*this, recorded);
+    schedule_ = nullptr;
   }
-
-  for (std::uint32_t i = 0; i < options_.replica_count && !failed(); ++i) {
-    Replica& replica = *replicas_[i];
-    if (replica.down) {
-      restart(i);
-      continue;
-    }
-    if (faults_.chance(options_.crash_per_mille, 1000)) {
-      crash_and_restart(i);
-      continue;
-    }
-    if (faults_.chance(options_.storage_fault_per_mille, 1000)) {
-      const std::uint64_t n = faults_.in_range(1, 24);
-      if (replica.sut->arm_storage_fault(n)) {
-        replica.fault_armed = true;
-        record("r" + std::to_string(i) + " arm storage fault in " + std::to_string(n) + " calls");
-      }
-    }
-    if (faults_.chance(options_.fault_point_per_mille, 1000)) {
-      const std::uint64_t n = faults_.in_range(1, 8);
-      if (replica.sut->arm_fault_point(n)) {
-        replica.fault_armed = true;
-        record("r" + std::to_string(i) + " arm fault point in " + std::to_string(n) + " sites");
-      }
-    }
-    if (schedule_.chance(options_.edit_per_mille, 1000)) local_edit(i);
-  }
-  if (!failed() && options_.replica_count > 1 &&
-      schedule_.chance(options_.anti_entropy_per_mille, 1000)) {
-    const auto from = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count));
-    auto to = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count - 1));
-    if (to >= from) ++to;
-    start_sync(from, to);
-  }
-  if (!failed()) deliver_due();
+  return finish();
 }
 
-void Simulation::start_sync(std::uint32_t from, std::uint32_t to) {
-  Replica& replica = *replicas_[from];
-  if (replica.down) return;
-  Message request;
-  request.kind = Message::Kind::kSyncRequest;
-  request.from = from;
-  request.to = to;
-  request.known = replica.sut->version_vector();
-  network_.send(tick_, std::move(request));
+RunResult Simulation::replay(const std::vector<Event>& events) {
+  start();
+  for (const Event& recorded : events) {
+    if (failed()) break;
+    Event event = recorded;
+    execute(event);
+  }
+  return finish();
 }
 
-void Simulation::answer_sync(const Message& request) {
-  Replica& responder = *replicas_[request.to];
+bool Simulation::is_down(std::uint32_t index) const {
+  TS_ASSERT(index < replicas_.size());
+  return replicas_[index]->down;
+}
+
+SystemUnderTest& Simulation::system(std::uint32_t index) {
+  TS_ASSERT(index < replicas_.size());
+  return *replicas_[index]->sut;
+}
+
+// --- the executor ---
+
+void Simulation::execute(Event& event) {
+  TS_ASSERT(!failed());
+  TS_ASSERT(event.tick >= tick_);
+  TS_ASSERT(event.replica < options_.replica_count);
+  tick_ = event.tick;
+  const std::string who = "r" + std::to_string(event.replica);
+  switch (event.kind) {
+    case Event::Kind::kLocal:
+      if (is_down(event.replica)) {
+        // Only an edited list gets here: the schedule never edits at a down replica.
+        record(who + " down: local " + event.edit.to_display() + " skipped");
+        return;
+      }
+      local_edit(event.replica, event.edit, event.read_through);
+      return;
+    case Event::Kind::kDeliver:
+      TS_ASSERT(!event.ops.empty());
+      deliver_ops(event.replica, event.ops, event.read_through);
+      return;
+    case Event::Kind::kSync:
+      TS_ASSERT(event.peer < options_.replica_count);
+      TS_ASSERT(event.peer != event.replica);
+      answer_sync(event.replica, event.peer, event.known);
+      return;
+    case Event::Kind::kPartition: {
+      // The network is the schedule's; here the partition is only a line of the trace.
+      std::string members;
+      for (std::uint32_t i : event.side) {
+        TS_ASSERT(i < options_.replica_count);
+        members += " " + std::to_string(i);
+      }
+      record("partition {" + members + " } until t" + std::to_string(event.until));
+      return;
+    }
+    case Event::Kind::kHeal:
+      record("partition healed");
+      return;
+    case Event::Kind::kCrash:
+      crash_and_restart(event.replica);
+      return;
+    case Event::Kind::kRestart:
+      if (!is_down(event.replica)) {
+        // Only an edited list gets here: the schedule restarts down replicas only.
+        record(who + " up: restart skipped");
+        return;
+      }
+      restart(event.replica);
+      return;
+    case Event::Kind::kArmStorageFault:
+      arm_storage_fault(event.replica, event.countdown);
+      return;
+    case Event::Kind::kArmFaultPoint:
+      arm_fault_point(event.replica, event.countdown);
+      return;
+    case Event::Kind::kLiveness:
+      liveness();
+      return;
+    case Event::Kind::kEnd:
+      end();
+      return;
+  }
+  TS_UNREACHABLE();
+}
+
+void Simulation::arm_storage_fault(std::uint32_t index, std::uint64_t countdown) {
+  TS_ASSERT(countdown >= 1);
+  Replica& replica = *replicas_[index];
+  if (replica.sut->arm_storage_fault(countdown)) {
+    replica.fault_armed = true;
+    record("r" + std::to_string(index) + " arm storage fault in " + std::to_string(countdown) +
+           " calls");
+  }
+}
+
+void Simulation::arm_fault_point(std::uint32_t index, std::uint64_t countdown) {
+  TS_ASSERT(countdown >= 1);
+  Replica& replica = *replicas_[index];
+  if (replica.sut->arm_fault_point(countdown)) {
+    replica.fault_armed = true;
+    record("r" + std::to_string(index) + " arm fault point in " + std::to_string(countdown) +
+           " sites");
+  }
+}
+
+void Simulation::answer_sync(std::uint32_t responder_index, std::uint32_t requester,
+                             const VersionVector& known) {
+  Replica& responder = *replicas_[responder_index];
   if (responder.down) return;
-  auto missing = responder.sut->ops_missing_from(request.known);
+  auto missing = responder.sut->ops_missing_from(known);
   if (!missing.is_ok()) {
     if (!responder.fault_armed || !is_fault_code(missing.status().code())) {
-      fail(FailureClass::kCorrectness, "sync", request.to,
+      fail(FailureClass::kCorrectness, "sync", responder_index,
            "ops_missing_from failed without an armed fault: " + missing.status().to_string());
     }
     return;
   }
   if (missing->empty()) return;
-  record("r" + std::to_string(request.to) + " sync answer to r" + std::to_string(request.from) +
+  record("r" + std::to_string(responder_index) + " sync answer to r" + std::to_string(requester) +
          ": " + std::to_string(missing->size()) + " ops");
+  // In a replay the answer's arrival is a deliver event of its own.
+  if (schedule_ == nullptr) return;
   Message answer;
   answer.kind = Message::Kind::kOps;
-  answer.from = request.to;
-  answer.to = request.from;
+  answer.from = responder_index;
+  answer.to = requester;
   answer.ops = std::move(*missing);
-  network_.send(tick_, std::move(answer));
+  schedule_->send(tick_, std::move(answer));
 }
 
-void Simulation::deliver_due() {
-  std::map<std::uint32_t, std::vector<Op>> batches;
-  for (Message& message : network_.take_due(tick_)) {
-    if (message.kind == Message::Kind::kSyncRequest) {
-      answer_sync(message);
-    } else {
-      auto& batch = batches[message.to];
-      batch.insert(batch.end(), message.ops.begin(), message.ops.end());
-    }
-    if (failed()) return;
-  }
-  for (auto& [to, batch] : batches) {
-    // Shuffle: a batch may hold ops in any order, including several from one replica reversed.
-    for (std::size_t i = batch.size(); i > 1; --i) {
-      std::swap(batch[i - 1], batch[schedule_.uniform_below(i)]);
-    }
-    deliver_ops(to, std::move(batch));
-    if (failed()) return;
-  }
-}
-
-void Simulation::deliver_ops(std::uint32_t to, std::vector<Op> batch) {
+void Simulation::deliver_ops(std::uint32_t to, const std::vector<Op>& batch, bool& read_through) {
   Replica& replica = *replicas_[to];
   const std::string who = "r" + std::to_string(to);
   if (replica.down) {
@@ -347,14 +381,13 @@ void Simulation::deliver_ops(std::uint32_t to, std::vector<Op> batch) {
       }
     }
   }
-  maybe_check(to);
+  maybe_check(to, read_through);
 }
 
-void Simulation::local_edit(std::uint32_t index) {
+void Simulation::local_edit(std::uint32_t index, const LocalEdit& edit, bool& read_through) {
   Replica& replica = *replicas_[index];
   const std::string who = "r" + std::to_string(index);
   const Before before = capture(*replica.sut);
-  const LocalEdit edit = replica.workload.next(before.snapshot);
   auto result = replica.sut->local(edit);
   if (!result.is_ok()) {
     ++stats_.failed_calls;
@@ -382,15 +415,16 @@ void Simulation::local_edit(std::uint32_t index) {
          "the replica minted an op the model rejects: " + status.to_string());
     return;
   }
-  for (std::uint32_t peer = 0; peer < options_.replica_count; ++peer) {
+  // In a replay the op's arrivals are deliver events of their own.
+  for (std::uint32_t peer = 0; peer < options_.replica_count && schedule_ != nullptr; ++peer) {
     if (peer == index) continue;
     Message message;
     message.from = index;
     message.to = peer;
     message.ops = {result->op};
-    network_.send(tick_, std::move(message));
+    schedule_->send(tick_, std::move(message));
   }
-  maybe_check(index);
+  maybe_check(index, read_through);
 }
 
 void Simulation::crash_and_restart(std::uint32_t index) {
@@ -443,11 +477,13 @@ void Simulation::check_no_trace(std::uint32_t index, const Before& before, const
        first.empty() ? "" : snapshot_field_name(first[0].field));
 }
 
-void Simulation::maybe_check(std::uint32_t index) {
+void Simulation::maybe_check(std::uint32_t index, bool& read_through) {
   // Only the replica the step touched can have changed.
   if (++steps_since_check_ < options_.check_every) return;
   steps_since_check_ = 0;
-  if (!replicas_[index]->down) check_replica(index, schedule_.chance(1, 2));
+  if (replicas_[index]->down) return;
+  if (schedule_ != nullptr) read_through = schedule_->choose_read_through();
+  check_replica(index, read_through);
 }
 
 void Simulation::check_replica(std::uint32_t index, bool read_through) {
@@ -497,39 +533,34 @@ void Simulation::check_replica(std::uint32_t index, bool read_through) {
 
 void Simulation::liveness() {
   record("liveness: heal, calm, clear faults");
-  network_.heal();
-  partition_heals_at_.reset();
-  network_.calm();
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
     replicas_[i]->sut->clear_faults();
     replicas_[i]->fault_armed = false;
     if (replicas_[i]->down) restart(i);
     if (failed()) return;
   }
-  const std::uint64_t deadline = tick_ + options_.liveness_ticks_max;
-  for (; tick_ < deadline && !failed(); ++tick_) {
-    if (tick_ % kLivenessSyncInterval == 0) {
-      for (std::uint32_t from = 0; from < options_.replica_count; ++from) {
-        for (std::uint32_t to = 0; to < options_.replica_count; ++to) {
-          if (from != to) start_sync(from, to);
-        }
-      }
-    }
-    deliver_due();
-    // Equal logs everywhere is quiet enough: whatever is still in flight is redundant.
-    bool equal = true;
-    const VersionVector first = replicas_[0]->sut->version_vector();
-    for (const auto& replica : replicas_) equal = equal && replica->sut->version_vector() == first;
-    if (equal) {
-      record("quiet: every replica holds " + first.to_display());
+}
+
+void Simulation::end() {
+  for (const auto& replica : replicas_) {
+    if (replica->down) {
+      // Only an edited list gets here: the liveness event restarts every down replica.
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "the replica is down at the end of the run");
       return;
     }
   }
-  if (!failed()) {
-    fail(FailureClass::kConvergence, "convergence", std::nullopt,
-         "logs still differ after " + std::to_string(options_.liveness_ticks_max) +
-             " liveness ticks");
+  const VersionVector first = replicas_[0]->sut->version_vector();
+  for (const auto& replica : replicas_) {
+    if (replica->sut->version_vector() != first) {
+      fail(FailureClass::kConvergence, "convergence", std::nullopt,
+           "logs still differ after " + std::to_string(options_.liveness_ticks_max) +
+               " liveness ticks");
+      return;
+    }
   }
+  record("quiet: every replica holds " + first.to_display());
+  check_convergence();
 }
 
 void Simulation::check_convergence() {

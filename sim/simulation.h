@@ -14,6 +14,13 @@
 //   durability  after a crash and restart the log holds exactly the acknowledged ops;
 //   convergence at the end, every replica holds the same log and the model's snapshot of it.
 // Every event is folded into a trace hash; the same seed and options give the same hash.
+//
+// The simulation is split in two. Schedule (sim/schedule.h) is the generator: it owns every
+// random choice and the network, and decides the next Event. Simulation is the executor: it
+// applies an event to the replicas and runs the checkers after it. run() lets the schedule
+// generate and execute events (and optionally records them); replay() executes a recorded list
+// without consulting the seed's schedule at all, and gives the same calls, failures and trace
+// hash as the run that recorded it.
 #pragma once
 
 #include <cstdint>
@@ -21,16 +28,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "materializer/probes.h"
 #include "model/model.h"
 #include "sim/entropy.h"
+#include "sim/event.h"
 #include "sim/failure.h"
-#include "sim/network.h"
 #include "sim/options.h"
 #include "sim/system_under_test.h"
-#include "sim/workload.h"
 
 namespace treesim {
 
@@ -65,6 +72,7 @@ SystemFactory in_process_factory();
 
 // A replica's log ids, materialized snapshot, head and frontier, captured around a call.
 struct Before;
+class Schedule;
 
 class Simulation {
  public:
@@ -72,22 +80,46 @@ class Simulation {
   Simulation(std::uint64_t seed, Options options, SystemFactory factory = in_process_factory());
   ~Simulation();
 
-  RunResult run();
+  // Generates the seed's random schedule and executes it. With `recorded`, every executed
+  // event is appended to it, the failing one included: replay(*recorded) then reproduces this
+  // run exactly. A Simulation runs once (run or replay).
+  RunResult run(std::vector<Event>* recorded = nullptr);
+
+  // Executes `events` in order, stopping at the first failure, without any random choice.
+  // Preconditions (asserted; sim/scenario.h checks them when it reads a file): every replica
+  // index is below replica_count, a sync's replica and peer differ, a delivery is not empty,
+  // ticks never decrease. The end-of-run checks are the kEnd event's: a list without one
+  // ends after its last event with only the per-step checks done.
+  RunResult replay(const std::vector<Event>& events);
 
  private:
+  // The schedule reads replica state (down or up, snapshot, log) to decide the next event,
+  // and executes it through execute().
+  friend class Schedule;
   struct Replica;
 
-  void safety_tick();
-  void liveness();
-  void local_edit(std::uint32_t index);
+  // Opens every replica and records the start line.
+  void start();
+  RunResult finish();
+
+  // The executor: applies one event at event.tick. While the schedule drives (run), it may
+  // fill in event.read_through from the schedule's choice.
+  void execute(Event& event);
+  bool is_down(std::uint32_t index) const;
+  SystemUnderTest& system(std::uint32_t index);
+
+  void local_edit(std::uint32_t index, const LocalEdit& edit, bool& read_through);
   void crash_and_restart(std::uint32_t index);
   void restart(std::uint32_t index);
-  void deliver_due();
-  void deliver_ops(std::uint32_t to, std::vector<Op> batch);
-  void answer_sync(const Message& request);
-  void start_sync(std::uint32_t from, std::uint32_t to);
-  // Checks replica `index` if check_every steps have passed.
-  void maybe_check(std::uint32_t index);
+  void arm_storage_fault(std::uint32_t index, std::uint64_t countdown);
+  void arm_fault_point(std::uint32_t index, std::uint64_t countdown);
+  void deliver_ops(std::uint32_t to, const std::vector<Op>& batch, bool& read_through);
+  void answer_sync(std::uint32_t responder, std::uint32_t requester, const VersionVector& known);
+  void liveness();
+  void end();
+  // Checks replica `index` if check_every steps have passed; whether it reads through a pending
+  // frontier is the schedule's choice in a run and `read_through` in a replay.
+  void maybe_check(std::uint32_t index, bool& read_through);
   // The rollback checker: a failed `call` must leave `after` equal to `before`.
   void check_no_trace(std::uint32_t index, const Before& before, const Before& after,
                       const char* call);
@@ -102,13 +134,12 @@ class Simulation {
 
   std::uint64_t seed_;
   Options options_;
-  Rng schedule_;
-  Rng faults_;
-  Network network_;
   std::vector<std::unique_ptr<Replica>> replicas_;
+  // The generator while run() drives; null in a replay, which sends nothing and draws nothing.
+  Schedule* schedule_ = nullptr;
+  bool used_ = false;
   std::uint64_t tick_ = 0;
   std::uint64_t steps_since_check_ = 0;
-  std::optional<std::uint64_t> partition_heals_at_;
   std::optional<Failure> failure_;
   std::uint64_t trace_hash_;
   std::vector<std::string> recent_;
@@ -118,5 +149,7 @@ class Simulation {
 
 // The seed printed as "0x..." (how reproduce lines spell it).
 std::string seed_to_display(std::uint64_t seed);
+// A seed as a person writes it: decimal, or hex after "0x". The error quotes the text.
+Result<std::uint64_t> seed_from_text(std::string_view text);
 
 }  // namespace treesim

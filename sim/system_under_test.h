@@ -27,6 +27,15 @@ struct LocalEdit {
   std::optional<std::string> payload;
 
   std::string to_display() const;
+
+  // Placement has no `==` of its own; its sibling matters only after a sibling.
+  friend bool operator==(const LocalEdit& a, const LocalEdit& b) {
+    const bool same_placement =
+        a.placement.kind == b.placement.kind &&
+        (a.placement.kind != Placement::Kind::kAfter || a.placement.sibling == b.placement.sibling);
+    return a.kind == b.kind && a.node == b.node && a.parent == b.parent && same_placement &&
+           a.payload == b.payload;
+  }
 };
 
 class SystemUnderTest {

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/commands/materialize_command.h"
+#include "sim/commands/replay_command.h"
 #include "sim/commands/run_command.h"
 #include "sim/commands/sweep_command.h"
 #include "sim/exit_codes.h"
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = treesim::kExitSuccess;
   treesim::register_materialize_command(app, &exit_code);
+  treesim::register_replay_command(app, &exit_code);
   treesim::register_run_command(app, &exit_code);
   treesim::register_sweep_command(app, &exit_code);
   try {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "sim/exit_codes.h"
+#include "sim/scenario.h"
 #include "sim/simulation.h"
 
 namespace treesim {
@@ -14,28 +15,14 @@ struct RunOptions {
   bool swarm = false;
   bool verify_determinism = false;
   bool json = false;
+  std::string record_path;
   Options simulation;
 };
 
-Result<std::uint64_t> parse_seed(const std::string& text) {
-  if (text.empty()) return Status::invalid_argument("--seed: empty");
-  std::size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &used, 0);  // decimal, or 0x... hex
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size()) {
-    return Status::invalid_argument("--seed: '" + text + "' is not a number (decimal or 0x hex)");
-  }
-  return static_cast<std::uint64_t>(value);
-}
-
 int run(RunOptions options) {
-  auto seed = parse_seed(options.seed_text);
+  auto seed = seed_from_text(options.seed_text);
   if (!seed.is_ok()) {
-    std::cerr << "treesim run: " << seed.status().message() << "\n";
+    std::cerr << "treesim run: --seed: " << seed.status().message() << "\n";
     return kExitBadInput;
   }
   Options simulation = options.simulation;
@@ -55,20 +42,62 @@ int run(RunOptions options) {
     reproduce += " --safety-ticks " + std::to_string(simulation.safety_ticks);
   }
 
-  const RunResult result = Simulation(*seed, simulation).run();
-  std::optional<Failure> failure = result.failure;
-  if (!failure && options.verify_determinism) {
-    const RunResult again = Simulation(*seed, simulation).run();
-    if (again.trace_hash != result.trace_hash) {
-      failure = Failure{FailureClass::kNondeterminism, "determinism", 0, std::nullopt,
-                        "trace hash " + seed_to_display(result.trace_hash) + " then " +
-                            seed_to_display(again.trace_hash),
-                        ""};
+  const bool recording = !options.record_path.empty();
+  std::vector<Event> events;
+  bool first = true;
+  RunReport report = run_and_verify(*seed, simulation, options.verify_determinism, [&] {
+    // Only the first run is recorded; --verify-determinism's second run is compared with it.
+    std::vector<Event>* recorded = recording && first ? &events : nullptr;
+    first = false;
+    return Simulation(*seed, simulation).run(recorded);
+  });
+  report.reproduce.push_back(reproduce);
+  if (recording) {
+    const RunResult& result = report.result;
+    std::string outcome = result.failure ? "FAILED " + result.failure->to_display()
+                                         : "ok, trace " + seed_to_display(result.trace_hash);
+    if (auto newline = outcome.find('\n'); newline != std::string::npos) outcome.resize(newline);
+    Scenario scenario;
+    scenario.comment = "recorded by treesim run: " + outcome;
+    scenario.seed = *seed;
+    scenario.options = simulation;
+    scenario.events = std::move(events);
+    if (Status status = write_scenario_file(options.record_path, scenario); !status.is_ok()) {
+      std::cerr << "treesim run: --record: " << status.message() << "\n";
+      return kExitBadInput;
+    }
+    report.reproduce.push_back(replay_command_line(options.record_path));
+  }
+  return print_run_report(report, options.json);
+}
+
+}  // namespace
+
+RunReport run_and_verify(std::uint64_t seed, const Options& options, bool verify_determinism,
+                         const std::function<RunResult()>& simulate) {
+  RunReport report;
+  report.seed = seed;
+  report.options = options;
+  report.result = simulate();
+  report.failure = report.result.failure;
+  if (!report.failure && verify_determinism) {
+    const RunResult again = simulate();
+    if (again.trace_hash != report.result.trace_hash) {
+      report.failure = Failure{FailureClass::kNondeterminism, "determinism", 0, std::nullopt,
+                               "trace hash " + seed_to_display(report.result.trace_hash) +
+                                   " then " + seed_to_display(again.trace_hash),
+                               ""};
     }
   }
-  if (options.json) {
-    nlohmann::json out = {{"seed", seed_to_display(*seed)},
-                          {"profile", simulation.to_display()},
+  return report;
+}
+
+int print_run_report(const RunReport& report, bool json) {
+  const RunResult& result = report.result;
+  const std::optional<Failure>& failure = report.failure;
+  if (json) {
+    nlohmann::json out = {{"seed", seed_to_display(report.seed)},
+                          {"profile", report.options.to_display()},
                           {"trace_hash", seed_to_display(result.trace_hash)},
                           {"ticks", result.stats.ticks},
                           {"local_edits", result.stats.local_edits},
@@ -82,33 +111,49 @@ int run(RunOptions options) {
       probes[probe_name(probe)] = result.probes.count(probe);
     }
     out["probes"] = std::move(probes);
+    if (!report.notes.empty()) out["notes"] = report.notes;
     if (failure) {
       out["failure"] = {{"class", failure_class_name(failure->failure_class)},
                         {"checker", failure->checker},
                         {"tick", failure->tick},
                         {"message", failure->message},
                         {"first_difference", failure->first_difference}};
-      out["reproduce"] = reproduce;
+      if (!report.reproduce.empty()) out["reproduce"] = report.reproduce.front();
+      if (report.reproduce.size() > 1) {
+        out["reproduce_also"] =
+            std::vector<std::string>(report.reproduce.begin() + 1, report.reproduce.end());
+      }
     }
     std::cout << out.dump(2) << "\n";
   } else if (failure) {
-    std::cout << "seed " << seed_to_display(*seed) << " FAILED (" << simulation.to_display()
-              << ")\n"
+    std::cout << "seed " << seed_to_display(report.seed) << " FAILED ("
+              << report.options.to_display() << ")\n"
               << failure->to_display() << "\nlast events:\n";
     for (const std::string& line : result.recent_events) std::cout << "  " << line << "\n";
-    std::cout << "reproduce: " << reproduce << "\n";
+    for (const std::string& line : report.reproduce) std::cout << "reproduce: " << line << "\n";
   } else {
-    std::cout << "seed " << seed_to_display(*seed) << " ok: " << result.stats.final_op_count
+    std::cout << "seed " << seed_to_display(report.seed) << " ok: " << result.stats.final_op_count
               << " ops, " << result.stats.final_node_count << " nodes, "
               << result.stats.local_edits << " edits, " << result.stats.failed_calls
               << " failed calls, " << result.stats.crashes << " crashes; trace "
-              << seed_to_display(result.trace_hash) << "\n  profile: " << simulation.to_display()
-              << "\n";
+              << seed_to_display(result.trace_hash)
+              << "\n  profile: " << report.options.to_display() << "\n";
+  }
+  if (!json) {
+    for (const std::string& note : report.notes) std::cout << "  note: " << note << "\n";
   }
   return failure ? failure_exit_code(failure->failure_class) : kExitSuccess;
 }
 
-}  // namespace
+std::string replay_command_line(const std::string& path) {
+  const bool plain =
+      !path.empty() && path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789_./:=@%+,-") == std::string::npos;
+  if (plain) return "treesim replay " + path;
+  std::string quoted = "'";
+  for (const char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return "treesim replay " + quoted + "'";
+}
 
 void register_run_command(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<RunOptions>();
@@ -118,6 +163,8 @@ void register_run_command(CLI::App& app, int* exit_code) {
   command->add_flag("--verify-determinism", options->verify_determinism,
                     "Run the seed twice and compare trace hashes");
   command->add_flag("--json", options->json, "Print the result as JSON");
+  command->add_option("--record", options->record_path,
+                      "Write the run as a scenario file with its explicit events (for replay)");
   Options& simulation = options->simulation;
   command->add_option("--replicas", simulation.replica_count, "Replica count")->capture_default_str();
   command->add_option("--safety-ticks", simulation.safety_ticks, "Ticks of the safety phase")

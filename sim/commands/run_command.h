@@ -4,9 +4,43 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.h"
 
 namespace treesim {
 
+// With --record FILE, `treesim run` also writes the run's scenario (sim/scenario.h) to FILE,
+// with the explicit list of events it executed, and on failure prints a second reproduce line,
+// `treesim replay FILE`.
 void register_run_command(CLI::App& app, int* exit_code);
+
+// How `treesim run` and `treesim replay` report a finished run.
+struct RunReport {
+  std::uint64_t seed = 0;
+  Options options;
+  RunResult result;
+  // The result's failure, or the nondeterminism --verify-determinism found.
+  std::optional<Failure> failure;
+  // The commands that reproduce a failure, best first: printed as "reproduce: ..." lines; in
+  // JSON the first is "reproduce" and the others "reproduce_also".
+  std::vector<std::string> reproduce;
+  // Caveats about the run, printed after the result ("notes" in JSON).
+  std::vector<std::string> notes;
+};
+
+// Runs `simulate` once, or twice with `verify_determinism`, comparing trace hashes.
+RunReport run_and_verify(std::uint64_t seed, const Options& options, bool verify_determinism,
+                         const std::function<RunResult()>& simulate);
+
+// Prints the report (text, or JSON with `json`) and returns the exit code of its failure class.
+int print_run_report(const RunReport& report, bool json);
+
+// "treesim replay <path>", the path quoted for a POSIX shell if it needs it.
+std::string replay_command_line(const std::string& path);
 
 }  // namespace treesim

@@ -1,0 +1,172 @@
+#include "sim/schedule.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "sim/simulation.h"
+
+namespace treesim {
+namespace {
+
+// A full anti-entropy round between every ordered pair runs this often in the liveness phase.
+constexpr std::uint64_t kLivenessSyncInterval = 4;
+
+}  // namespace
+
+Schedule::Schedule(std::uint64_t seed, const Options& options)
+    : options_(options),
+      schedule_(Rng(seed).fork("schedule")),
+      faults_(Rng(seed).fork("faults")),
+      network_(options, Rng(seed).fork("network")) {
+  for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
+    workloads_.emplace_back(options_.op_mix, Rng(seed).fork("workload/" + std::to_string(i)), i);
+  }
+}
+
+void Schedule::drive(Simulation& simulation, std::vector<Event>* recorded) {
+  simulation_ = &simulation;
+  recorded_ = recorded;
+  for (now_ = 0; now_ < options_.safety_ticks && !simulation_->failed(); ++now_) safety_tick();
+  if (!simulation_->failed()) liveness();
+  simulation_ = nullptr;
+  recorded_ = nullptr;
+}
+
+void Schedule::send(std::uint64_t now, Message message) { network_.send(now, std::move(message)); }
+
+bool Schedule::choose_read_through() { return schedule_.chance(1, 2); }
+
+void Schedule::emit(Event event) {
+  TS_ASSERT(!simulation_->failed());
+  event.tick = now_;
+  simulation_->execute(event);
+  if (recorded_ != nullptr) recorded_->push_back(std::move(event));
+}
+
+// --- the safety phase ---
+
+void Schedule::safety_tick() {
+  Simulation& simulation = *simulation_;
+  if (partition_heals_at_ && now_ >= *partition_heals_at_) {
+    network_.heal();
+    partition_heals_at_.reset();
+    emit(Event{.kind = Event::Kind::kHeal});
+  } else if (!partition_heals_at_ && options_.replica_count > 1 &&
+             faults_.chance(options_.partition_per_mille, 1000)) {
+    std::set<std::uint32_t> side;
+    // A non-empty proper subset: always leave replica 0 out, put the others in at random.
+    for (std::uint32_t i = 1; i < options_.replica_count; ++i) {
+      if (faults_.chance(1, 2)) side.insert(i);
+    }
+    if (side.empty()) {
+      side.insert(1 +
+                  static_cast<std::uint32_t>(faults_.uniform_below(options_.replica_count - 1)));
+    }
+    network_.partition(side);
+    partition_heals_at_ = now_ + faults_.in_range(1, options_.partition_ticks_max);
+    emit(Event{.kind = Event::Kind::kPartition, .side = side, .until = *partition_heals_at_});
+  }
+
+  for (std::uint32_t i = 0; i < options_.replica_count && !simulation.failed(); ++i) {
+    if (simulation.is_down(i)) {
+      emit(Event{.kind = Event::Kind::kRestart, .replica = i});
+      continue;
+    }
+    if (faults_.chance(options_.crash_per_mille, 1000)) {
+      emit(Event{.kind = Event::Kind::kCrash, .replica = i});
+      continue;
+    }
+    if (faults_.chance(options_.storage_fault_per_mille, 1000)) {
+      const std::uint64_t n = faults_.in_range(1, 24);
+      emit(Event{.kind = Event::Kind::kArmStorageFault, .replica = i, .countdown = n});
+    }
+    if (faults_.chance(options_.fault_point_per_mille, 1000)) {
+      const std::uint64_t n = faults_.in_range(1, 8);
+      emit(Event{.kind = Event::Kind::kArmFaultPoint, .replica = i, .countdown = n});
+    }
+    if (schedule_.chance(options_.edit_per_mille, 1000)) {
+      const LocalEdit edit = workloads_[i].next(simulation.system(i).materialized_snapshot());
+      emit(Event{.kind = Event::Kind::kLocal, .replica = i, .edit = edit});
+    }
+  }
+  if (!simulation.failed() && options_.replica_count > 1 &&
+      schedule_.chance(options_.anti_entropy_per_mille, 1000)) {
+    const auto from = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count));
+    auto to = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count - 1));
+    if (to >= from) ++to;
+    start_sync(from, to);
+  }
+  if (!simulation.failed()) deliver_due();
+}
+
+void Schedule::start_sync(std::uint32_t from, std::uint32_t to) {
+  if (simulation_->is_down(from)) return;
+  Message request;
+  request.kind = Message::Kind::kSyncRequest;
+  request.from = from;
+  request.to = to;
+  request.known = simulation_->system(from).version_vector();
+  network_.send(now_, std::move(request));
+}
+
+void Schedule::deliver_due() {
+  std::map<std::uint32_t, std::vector<Op>> batches;
+  for (Message& message : network_.take_due(now_)) {
+    if (message.kind == Message::Kind::kSyncRequest) {
+      emit(Event{.kind = Event::Kind::kSync,
+                 .replica = message.to,
+                 .peer = message.from,
+                 .known = std::move(message.known)});
+    } else {
+      auto& batch = batches[message.to];
+      batch.insert(batch.end(), message.ops.begin(), message.ops.end());
+    }
+    if (simulation_->failed()) return;
+  }
+  for (auto& [to, batch] : batches) {
+    // Shuffle: a batch may hold ops in any order, including several from one replica reversed.
+    for (std::size_t i = batch.size(); i > 1; --i) {
+      std::swap(batch[i - 1], batch[schedule_.uniform_below(i)]);
+    }
+    emit(Event{.kind = Event::Kind::kDeliver, .replica = to, .ops = std::move(batch)});
+    if (simulation_->failed()) return;
+  }
+}
+
+// --- the liveness phase ---
+
+void Schedule::liveness() {
+  network_.heal();
+  partition_heals_at_.reset();
+  network_.calm();
+  emit(Event{.kind = Event::Kind::kLiveness});
+  if (simulation_->failed()) return;
+  const std::uint64_t deadline = now_ + options_.liveness_ticks_max;
+  for (; now_ < deadline; ++now_) {
+    if (now_ % kLivenessSyncInterval == 0) {
+      for (std::uint32_t from = 0; from < options_.replica_count; ++from) {
+        for (std::uint32_t to = 0; to < options_.replica_count; ++to) {
+          if (from != to) start_sync(from, to);
+        }
+      }
+    }
+    deliver_due();
+    if (simulation_->failed()) return;
+    // Equal logs everywhere is quiet enough: whatever is still in flight is redundant.
+    if (logs_equal()) break;
+  }
+  // Quiet, or out of budget: the end event checks which, and fails on the latter.
+  emit(Event{.kind = Event::Kind::kEnd});
+}
+
+bool Schedule::logs_equal() {
+  const VersionVector first = simulation_->system(0).version_vector();
+  for (std::uint32_t i = 1; i < options_.replica_count; ++i) {
+    if (simulation_->system(i).version_vector() != first) return false;
+  }
+  return true;
+}
+
+}  // namespace treesim

@@ -1,0 +1,60 @@
+// Schedule: the event generator of a seeded run, the random half of a simulation.
+//
+// It owns every random choice (one sub-seeded Rng per component, as before the split, so a
+// seed's run is unchanged by it) and the network, and drives the executor: each tick of the
+// safety phase it decides partitions, crashes, fault arming, local edits (through each
+// replica's Workload) and anti-entropy requests, then delivers what the network has due; in the
+// liveness phase it heals and calms the network, starts sync rounds, and ends the run once
+// every log is equal or the liveness budget is spent. Every decision becomes an Event that
+// Simulation executes; the executor calls back send() for the messages an event produces and
+// choose_read_through() for the one choice made during execution. A replay has no schedule.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "sim/entropy.h"
+#include "sim/event.h"
+#include "sim/network.h"
+#include "sim/options.h"
+#include "sim/workload.h"
+
+namespace treesim {
+
+class Simulation;
+
+class Schedule {
+ public:
+  // `options` must be normalized and outlive the schedule.
+  Schedule(std::uint64_t seed, const Options& options);
+
+  // Generates and executes the whole run on `simulation` (which must have started), stopping
+  // at its first failure. With `recorded`, appends every executed event to it.
+  void drive(Simulation& simulation, std::vector<Event>* recorded);
+
+  // The executor's callbacks while it executes a generated event.
+  void send(std::uint64_t now, Message message);
+  bool choose_read_through();
+
+ private:
+  void safety_tick();
+  void liveness();
+  void start_sync(std::uint32_t from, std::uint32_t to);
+  void deliver_due();
+  bool logs_equal();
+  // Stamps `event` with the current tick, executes it and records it.
+  void emit(Event event);
+
+  const Options& options_;
+  Rng schedule_;
+  Rng faults_;
+  Network network_;
+  std::vector<Workload> workloads_;
+  std::uint64_t now_ = 0;
+  std::optional<std::uint64_t> partition_heals_at_;
+  Simulation* simulation_ = nullptr;
+  std::vector<Event>* recorded_ = nullptr;
+};
+
+}  // namespace treesim
