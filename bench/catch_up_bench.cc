@@ -52,18 +52,6 @@ namespace {
 // Sorts before every workload replica at equal lamport ('l' < 'r').
 ReplicaId late_replica() { return ReplicaId::of("late"); }
 
-Probe strategy_probe(CatchUpStrategy strategy) {
-  switch (strategy) {
-    case CatchUpStrategy::kRebuild:
-      return Probe::kCatchUpRebuild;
-    case CatchUpStrategy::kPrefixReplay:
-      return Probe::kCatchUpPrefixReplay;
-    case CatchUpStrategy::kRewind:
-      return Probe::kCatchUpRewind;
-  }
-  TS_UNREACHABLE();
-}
-
 // How many late ops one run appends. Rebuild and prefix replay fold the whole log per op
 // (0.1 s at N = 10k, about a second at 100k, tens of seconds at 1M on a loaded two-core
 // machine), rewind only the suffix (microseconds to tens of milliseconds): the counts keep each
@@ -167,7 +155,7 @@ void BM_LateOpCatchUp(benchmark::State& state, CatchUpStrategy strategy) {
     state.SkipWithError(("the last late op has " + std::to_string(after_last) +
                          " ops after it, not k = " + std::to_string(suffix_count))
                             .c_str());
-  } else if (delta(strategy_probe(strategy)) != runs || delta(Probe::kRewindFallback) != 0) {
+  } else if (delta(catch_up_probe(strategy)) != runs || delta(Probe::kRewindFallback) != 0) {
     state.SkipWithError("a late op did not take the strategy's catch-up path");
   } else if (materializer.head().key != head_before.key ||
              materializer.head().seq != op_count + copy.late_ops) {

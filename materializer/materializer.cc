@@ -31,6 +31,15 @@ std::optional<CatchUpStrategy> catch_up_strategy_from_name(std::string_view name
   return std::nullopt;
 }
 
+Probe catch_up_probe(CatchUpStrategy strategy) {
+  switch (strategy) {
+    case CatchUpStrategy::kRebuild: return Probe::kCatchUpRebuild;
+    case CatchUpStrategy::kPrefixReplay: return Probe::kCatchUpPrefixReplay;
+    case CatchUpStrategy::kRewind: return Probe::kCatchUpRewind;
+  }
+  TS_UNREACHABLE();
+}
+
 Materializer::Materializer(Store& store, ReplicaId replica, MaterializerOptions options)
     : store_(store), replica_(std::move(replica)), options_(options) {}
 

@@ -40,6 +40,8 @@ enum class CatchUpStrategy : std::uint8_t {
 
 const char* catch_up_strategy_name(CatchUpStrategy strategy);  // "rebuild", ...
 std::optional<CatchUpStrategy> catch_up_strategy_from_name(std::string_view name);
+// The probe a catch-up by `strategy` hits.
+Probe catch_up_probe(CatchUpStrategy strategy);
 
 struct MaterializerOptions {
   CatchUpStrategy strategy = CatchUpStrategy::kRewind;

@@ -107,12 +107,7 @@ std::unique_ptr<SqliteStore> Open(SimVfs& vfs,
 
 // PRAGMA integrity_check on a raw connection of its own ("ok" when intact).
 std::string IntegrityCheck(SimVfs& vfs) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(kDatabase, &db, SQLITE_OPEN_READWRITE, vfs.name().c_str());
-  std::string result = rc == SQLITE_OK ? QueryText(db, "PRAGMA integrity_check")
-                                       : std::string("cannot open: ") + sqlite3_errstr(rc);
-  sqlite3_close_v2(db);
-  return result;
+  return treesim::IntegrityCheck(kDatabase, vfs.name().c_str());
 }
 
 // --- crash semantics of single writes, through the raw VFS ---

@@ -85,6 +85,17 @@ inline std::string QueryText(sqlite3* db, const std::string& sql) {
   return text;
 }
 
+// PRAGMA integrity_check of the database at `path` (on the VFS named `vfs`, or the default
+// one), on a raw connection of its own: "ok" when intact. A store may have the database open.
+inline std::string IntegrityCheck(const std::string& path, const char* vfs = nullptr) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, vfs);
+  std::string result = rc == SQLITE_OK ? QueryText(db, "PRAGMA integrity_check")
+                                       : std::string("cannot open: ") + sqlite3_errstr(rc);
+  sqlite3_close_v2(db);
+  return result;
+}
+
 // While alive, remembers the last connection any code in the process opened (through
 // sqlite3_auto_extension, which SQLite calls for every new connection). Open a store, then ask
 // for last(): that is the store's connection. Not thread-safe; tests are single-threaded.
