@@ -69,9 +69,35 @@ std::uint32_t per_mille_or_off(Entropy& entropy, std::uint64_t maximum) {
 
 const char* store_kind_name(StoreKind kind) {
   switch (kind) {
+    case StoreKind::kSqlite: return "sqlite";
     case StoreKind::kMemory: return "memory";
   }
   return "unknown";
+}
+
+std::optional<StoreKind> store_kind_from_name(std::string_view name) {
+  for (StoreKind kind : {StoreKind::kSqlite, StoreKind::kMemory}) {
+    if (name == store_kind_name(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+const char* crash_policy_name(CrashPolicy policy) {
+  switch (policy) {
+    case CrashPolicy::kRandom: return "random";
+    case CrashPolicy::kKeepAll: return "keep-all";
+    case CrashPolicy::kDropAll: return "drop-all";
+    case CrashPolicy::kTearAll: return "tear-all";
+  }
+  return "unknown";
+}
+
+std::optional<CrashPolicy> crash_policy_from_name(std::string_view name) {
+  for (CrashPolicy policy : {CrashPolicy::kRandom, CrashPolicy::kKeepAll, CrashPolicy::kDropAll,
+                             CrashPolicy::kTearAll}) {
+    if (name == crash_policy_name(policy)) return policy;
+  }
+  return std::nullopt;
 }
 
 Status Options::normalize() {
@@ -125,6 +151,13 @@ Options Options::swarm(Entropy& entropy) {
     replica.strategy = static_cast<CatchUpStrategy>(entropy.uniform_below(3));
     replica.deferred = entropy.chance(1, 3);
     replica.undo_retention = entropy.chance(1, 4) ? entropy.in_range(1, 16) : 1 << 16;
+    // Mostly the embedded default; a memory replica now and then (faster, and its storage
+    // faults hit whole store calls rather than disk I/O).
+    replica.store = entropy.chance(1, 4) ? StoreKind::kMemory : StoreKind::kSqlite;
+    // Half the profiles give every unsynced write its own fate; the others one fate for all.
+    replica.crash_policy = entropy.chance(1, 2)
+                               ? CrashPolicy::kRandom
+                               : static_cast<CrashPolicy>(entropy.uniform_below(3));
   }
   return options;
 }
@@ -140,7 +173,8 @@ nlohmann::json Options::to_json() const {
     list.push_back({{"store", store_kind_name(replica.store)},
                     {"strategy", catch_up_strategy_name(replica.strategy)},
                     {"deferred", replica.deferred},
-                    {"undo_retention", replica.undo_retention}});
+                    {"undo_retention", replica.undo_retention},
+                    {"crash", crash_policy_name(replica.crash_policy)}});
   }
   out["replicas"] = std::move(list);
   return out;
@@ -180,10 +214,18 @@ Result<Options> Options::from_json(const nlohmann::json& value) {
         const std::string replica_path = path + "[" + std::to_string(i) + "]";
         const auto& entry = item[i];
         TS_RETURN_IF_ERROR(json::expect_object(entry, replica_path,
-                                               {"store", "strategy", "deferred", "undo_retention"}));
+                                               {"store", "strategy", "deferred", "undo_retention",
+                                                "crash"}));
         ReplicaConfig config;
-        if (entry.contains("store") && entry["store"] != "memory") {
-          return Status::invalid_argument("field '" + replica_path + ".store': unknown store kind");
+        if (entry.contains("store")) {
+          const auto& store = entry["store"];
+          auto parsed =
+              store.is_string() ? store_kind_from_name(store.get<std::string>()) : std::nullopt;
+          if (!parsed) {
+            return Status::invalid_argument("field '" + replica_path +
+                                            ".store': expected sqlite or memory");
+          }
+          config.store = *parsed;
         }
         if (entry.contains("strategy")) {
           const auto& strategy = entry["strategy"];
@@ -195,6 +237,17 @@ Result<Options> Options::from_json(const nlohmann::json& value) {
                                             ".strategy': expected rebuild, prefix-replay or rewind");
           }
           config.strategy = *parsed;
+        }
+        if (entry.contains("crash")) {
+          const auto& crash = entry["crash"];
+          auto parsed =
+              crash.is_string() ? crash_policy_from_name(crash.get<std::string>()) : std::nullopt;
+          if (!parsed) {
+            return Status::invalid_argument(
+                "field '" + replica_path +
+                ".crash': expected random, keep-all, drop-all or tear-all");
+          }
+          config.crash_policy = *parsed;
         }
         if (entry.contains("deferred")) {
           TS_ASSIGN_OR_RETURN(config.deferred, json::to_bool(entry["deferred"], replica_path + ".deferred"));
@@ -229,9 +282,13 @@ std::string Options::to_display() const {
   }
   out += " replicas:";
   for (const ReplicaConfig& replica : replicas) {
-    out += std::string(" ") + catch_up_strategy_name(replica.strategy);
+    out += std::string(" ") + store_kind_name(replica.store) + "/" +
+           catch_up_strategy_name(replica.strategy);
     if (replica.deferred) out += "+deferred";
     if (replica.undo_retention < (1 << 16)) out += "+undo" + std::to_string(replica.undo_retention);
+    if (replica.store == StoreKind::kSqlite && replica.crash_policy != CrashPolicy::kRandom) {
+      out += std::string("+crash-") + crash_policy_name(replica.crash_policy);
+    }
   }
   return out;
 }

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -15,18 +17,28 @@
 #include "core/status.h"
 #include "materializer/materializer.h"
 #include "sim/entropy.h"
+#include "sim/sim_vfs.h"
 
 namespace treesim {
 
-enum class StoreKind : std::uint8_t { kMemory };
+// Where a replica keeps its document: SQLite on the simulated disk (the embedded default that
+// users run in production) or the in-memory store.
+enum class StoreKind : std::uint8_t { kSqlite, kMemory };
 
-const char* store_kind_name(StoreKind kind);
+const char* store_kind_name(StoreKind kind);  // "sqlite", "memory"
+std::optional<StoreKind> store_kind_from_name(std::string_view name);
+
+const char* crash_policy_name(CrashPolicy policy);  // "random", "keep-all", "drop-all", "tear-all"
+std::optional<CrashPolicy> crash_policy_from_name(std::string_view name);
 
 struct ReplicaConfig {
-  StoreKind store = StoreKind::kMemory;
+  StoreKind store = StoreKind::kSqlite;
   CatchUpStrategy strategy = CatchUpStrategy::kRewind;
   bool deferred = false;
   std::uint64_t undo_retention = 1 << 16;
+  // SQLite store: what a crash does to the disk's unsynced writes (sim/sim_vfs.h). Random
+  // fates make "every write of a failed commit survived" rare; keep-all makes it certain.
+  CrashPolicy crash_policy = CrashPolicy::kRandom;
 
   friend bool operator==(const ReplicaConfig&, const ReplicaConfig&) = default;
 };

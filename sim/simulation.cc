@@ -56,8 +56,8 @@ Result<std::uint64_t> seed_from_text(std::string_view text) {
 }
 
 SystemFactory in_process_factory() {
-  return [](const ReplicaId& id, const ReplicaConfig& config) {
-    return std::make_unique<InProcessReplica>(id, config);
+  return [](const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed) {
+    return std::make_unique<InProcessReplica>(id, config, seed);
   };
 }
 
@@ -71,8 +71,9 @@ ReplicaId replica_id(std::uint32_t index) {
 }  // namespace
 
 struct Simulation::Replica {
-  Replica(std::uint32_t index_in, const ReplicaConfig& config, const SystemFactory& factory)
-      : index(index_in), id(replica_id(index_in)), sut(factory(id, config)) {}
+  Replica(std::uint32_t index_in, const ReplicaConfig& config, const SystemFactory& factory,
+          std::uint64_t seed)
+      : index(index_in), id(replica_id(index_in)), sut(factory(id, config, seed)) {}
 
   std::uint32_t index;
   ReplicaId id;
@@ -81,6 +82,10 @@ struct Simulation::Replica {
   model::Model model;
   // Ops offered to this replica only in calls that failed: its log must not hold them.
   std::set<OpId> failed_only;
+  // A call failed with an I/O error on a store whose failed commit may nevertheless be durable
+  // (SQLite: a COMMIT whose last sync failed is "not known to be durable"). Until the next
+  // restart the log reads as before the call; after it, the log may hold that call's ops.
+  bool commit_unsure = false;
   bool down = false;
   // A storage fault or fault point was armed (and may not have fired yet): fault errors are
   // expected from this replica until the liveness phase clears them.
@@ -127,7 +132,9 @@ Simulation::Simulation(std::uint64_t seed, Options options, SystemFactory factor
   TS_ASSERT(options_.replicas.size() == options_.replica_count);
   recent_.resize(kRecentEvents);
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
-    replicas_.push_back(std::make_unique<Replica>(i, options_.replicas[i], factory));
+    const std::uint64_t replica_seed = Rng(seed).fork("replica-" + std::to_string(i)).next();
+    replicas_.push_back(
+        std::make_unique<Replica>(i, options_.replicas[i], factory, replica_seed));
   }
 }
 
@@ -302,6 +309,7 @@ void Simulation::answer_sync(std::uint32_t responder_index, std::uint32_t reques
       fail(FailureClass::kCorrectness, "sync", responder_index,
            "ops_missing_from failed without an armed fault: " + missing.status().to_string());
     }
+    after_failed_call(responder_index, missing.status().code());
     return;
   }
   if (missing->empty()) return;
@@ -340,6 +348,7 @@ void Simulation::deliver_ops(std::uint32_t to, const std::vector<Op>& batch, boo
       if (!replica.model.contains(op.id)) replica.failed_only.insert(op.id);
     }
     check_no_trace(to, before, capture(*replica.sut), "append");
+    after_failed_call(to, result.status().code());
     return;
   }
   stats_.ops_delivered += batch.size();
@@ -406,6 +415,7 @@ void Simulation::local_edit(std::uint32_t index, const LocalEdit& edit, bool& re
     const bool caught_up = !before.frontier.is_none() && after.frontier.is_none() &&
                            after.log == before.log && after.snapshot == replica.model.snapshot();
     if (!caught_up) check_no_trace(index, before, after, "local edit");
+    after_failed_call(index, code);
     return;
   }
   ++stats_.local_edits;
@@ -448,6 +458,7 @@ void Simulation::restart(std::uint32_t index) {
   }
   replica.down = false;
   record(who + " restarted " + head_to_display(replica.sut->head()));
+  if (replica.commit_unsure && !adopt_unsure_commits(index)) return;
   // Durability: exactly the acknowledged ops survived.
   const VersionVector log = replica.sut->version_vector();
   const VersionVector acknowledged = ids_of(replica.model.sorted_ops());
@@ -465,6 +476,64 @@ void Simulation::restart(std::uint32_t index) {
     }
   }
   check_replica(index, /*read_through=*/false);
+}
+
+bool Simulation::adopt_unsure_commits(std::uint32_t index) {
+  Replica& replica = *replicas_[index];
+  const std::string who = "r" + std::to_string(index);
+  const VersionVector acknowledged = ids_of(replica.model.sorted_ops());
+  auto extra = replica.sut->ops_missing_from(acknowledged);
+  if (!extra.is_ok()) {
+    // Reading the log failed: the restart did not complete; the next one tries again.
+    record(who + " restart failed reading its log: " + status_code_name(extra.status().code()));
+    if (!replica.fault_armed || !is_fault_code(extra.status().code())) {
+      fail(FailureClass::kDurability, "restart", index,
+           "reading the log after a restart failed without an armed fault: " +
+               extra.status().to_string());
+    }
+    replica.sut->crash();
+    replica.down = true;
+    return false;
+  }
+  replica.commit_unsure = false;
+  if (extra->empty()) return true;
+  // Only ops of failed calls may have survived: delivered ones, or the replica's own ops
+  // minted after every op of its own that it acknowledged.
+  std::uint64_t own_acknowledged = 0;
+  if (auto own = acknowledged.entries.find(replica.id); own != acknowledged.entries.end()) {
+    own_acknowledged = own->second.back().last;
+  }
+  for (const Op& op : *extra) {
+    const bool own_failed_edit = op.id.replica == replica.id && op.id.counter > own_acknowledged;
+    if (!replica.failed_only.contains(op.id) && !own_failed_edit) {
+      fail(FailureClass::kDurability, "durability", index,
+           "after restart the log holds " + op.id.to_display() +
+               ", which no call offered this replica");
+      return false;
+    }
+  }
+  if (Status status = replica.model.add_all(*extra); !status.is_ok()) {
+    fail(FailureClass::kCorrectness, "model", index,
+         "the model rejected ops a failed commit left durable: " + status.to_string());
+    return false;
+  }
+  for (const Op& op : *extra) replica.failed_only.erase(op.id);
+  record(who + " restart: " + std::to_string(extra->size()) +
+         " ops of failed calls turned out durable");
+  return true;
+}
+
+void Simulation::after_failed_call(std::uint32_t index, StatusCode code) {
+  Replica& replica = *replicas_[index];
+  if (failed()) return;
+  if (options_.replicas[index].store == StoreKind::kSqlite &&
+      (code == StatusCode::kIoError || code == StatusCode::kStorageFull)) {
+    replica.commit_unsure = true;
+  }
+  if (replica.sut->needs_restart()) {
+    record("r" + std::to_string(index) + " cannot go on: restart");
+    crash_and_restart(index);
+  }
 }
 
 void Simulation::check_no_trace(std::uint32_t index, const Before& before, const Before& after,
@@ -513,6 +582,7 @@ void Simulation::check_replica(std::uint32_t index, bool read_through) {
         return;
       }
       check_no_trace(index, before, capture(*replica.sut), "read");
+      after_failed_call(index, read.status().code());
       return;
     }
     record("r" + std::to_string(index) + " read caught up " + head_to_display(replica.sut->head()));

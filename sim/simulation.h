@@ -64,9 +64,10 @@ struct RunResult {
 
 // Makes the system under test of one replica. The default is the project's own materializer
 // in process (InProcessReplica); tests plug in deliberately broken systems to prove the
-// checkers fire, and other implementations plug in here too.
-using SystemFactory =
-    std::function<std::unique_ptr<SystemUnderTest>(const ReplicaId&, const ReplicaConfig&)>;
+// checkers fire, and other implementations plug in here too. `seed` is the replica's own,
+// derived from the run's seed (an SQLite replica's simulated disk draws from it).
+using SystemFactory = std::function<std::unique_ptr<SystemUnderTest>(
+    const ReplicaId&, const ReplicaConfig&, std::uint64_t seed)>;
 
 SystemFactory in_process_factory();
 
@@ -109,6 +110,12 @@ class Simulation {
   SystemUnderTest& system(std::uint32_t index);
 
   void local_edit(std::uint32_t index, const LocalEdit& edit, bool& read_through);
+  // After a failed call: notes a commit that may be durable after all, and restarts a replica
+  // that cannot go on (SystemUnderTest::needs_restart()).
+  void after_failed_call(std::uint32_t index, StatusCode code);
+  // At a restart after an unsure commit: the ops of failed calls the log holds become
+  // acknowledged. False if the restart did not complete or a checker failed.
+  bool adopt_unsure_commits(std::uint32_t index);
   void crash_and_restart(std::uint32_t index);
   void restart(std::uint32_t index);
   void arm_storage_fault(std::uint32_t index, std::uint64_t countdown);

@@ -47,6 +47,9 @@ class SystemUnderTest {
   virtual bool is_open() const = 0;
   // Loses everything volatile at once, like a killed process or a power cut; open() restarts.
   virtual void crash() = 0;
+  // Whether the system cannot go on without a restart (e.g. its database connection is
+  // unusable after a failed rollback); the simulator then crashes and restarts it.
+  virtual bool needs_restart() const { return false; }
 
   virtual Result<AppendResult> append(const std::vector<Op>& batch) = 0;
   virtual Result<LocalResult> local(const LocalEdit& edit) = 0;

@@ -17,7 +17,48 @@ struct RunOptions {
   bool json = false;
   std::string record_path;
   Options simulation;
+  // Every replica's configuration (ignored with --swarm, which draws one per replica).
+  std::string store = store_kind_name(ReplicaConfig{}.store);
+  std::string strategy = catch_up_strategy_name(ReplicaConfig{}.strategy);
+  bool deferred = false;
 };
+
+template <typename Value>
+void add_if_changed(std::string& line, const char* flag, Value value, Value default_value) {
+  if (value != default_value) line += std::string(" ") + flag + " " + std::to_string(value);
+}
+
+// The command line that runs exactly these options again.
+std::string reproduce_line(std::uint64_t seed, const RunOptions& options,
+                           const Options& simulation) {
+  std::string line = "treesim run --seed " + seed_to_display(seed);
+  const Options defaults;
+  if (options.swarm) {
+    line += " --swarm";
+  } else {
+    add_if_changed(line, "--replicas", simulation.replica_count, defaults.replica_count);
+    add_if_changed(line, "--edit-per-mille", simulation.edit_per_mille, defaults.edit_per_mille);
+    add_if_changed(line, "--drop-per-mille", simulation.drop_per_mille, defaults.drop_per_mille);
+    add_if_changed(line, "--duplicate-per-mille", simulation.duplicate_per_mille,
+                   defaults.duplicate_per_mille);
+    add_if_changed(line, "--reorder-ticks-max", simulation.reorder_ticks_max,
+                   defaults.reorder_ticks_max);
+    add_if_changed(line, "--partition-per-mille", simulation.partition_per_mille,
+                   defaults.partition_per_mille);
+    add_if_changed(line, "--crash-per-mille", simulation.crash_per_mille, defaults.crash_per_mille);
+    add_if_changed(line, "--storage-fault-per-mille", simulation.storage_fault_per_mille,
+                   defaults.storage_fault_per_mille);
+    add_if_changed(line, "--fault-point-per-mille", simulation.fault_point_per_mille,
+                   defaults.fault_point_per_mille);
+    const RunOptions run_defaults;
+    if (options.store != run_defaults.store) line += " --store " + options.store;
+    if (options.strategy != run_defaults.strategy) line += " --strategy " + options.strategy;
+    if (options.deferred) line += " --deferred";
+  }
+  add_if_changed(line, "--safety-ticks", simulation.safety_ticks, defaults.safety_ticks);
+  add_if_changed(line, "--check-every", simulation.check_every, defaults.check_every);
+  return line;
+}
 
 int run(RunOptions options) {
   auto seed = seed_from_text(options.seed_text);
@@ -26,6 +67,14 @@ int run(RunOptions options) {
     return kExitBadInput;
   }
   Options simulation = options.simulation;
+  if (!options.swarm) {
+    // CLI11 checked both names against the lists.
+    ReplicaConfig config;
+    config.store = *store_kind_from_name(options.store);
+    config.strategy = *catch_up_strategy_from_name(options.strategy);
+    config.deferred = options.deferred;
+    simulation.replicas.assign(simulation.replica_count, config);
+  }
   if (options.swarm) {
     Rng profile = Rng(*seed).fork("swarm");
     simulation = Options::swarm(profile);
@@ -36,11 +85,7 @@ int run(RunOptions options) {
     std::cerr << "treesim run: " << status.message() << "\n";
     return kExitBadInput;
   }
-  std::string reproduce = "treesim run --seed " + seed_to_display(*seed);
-  if (options.swarm) reproduce += " --swarm";
-  if (simulation.safety_ticks != Options{}.safety_ticks) {
-    reproduce += " --safety-ticks " + std::to_string(simulation.safety_ticks);
-  }
+  const std::string reproduce = reproduce_line(*seed, options, simulation);
 
   const bool recording = !options.record_path.empty();
   std::vector<Event> events;
@@ -183,6 +228,14 @@ void register_run_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   command->add_option("--fault-point-per-mille", simulation.fault_point_per_mille)
       ->capture_default_str();
+  command->add_option("--store", options->store, "Every replica's store")
+      ->check(CLI::IsMember({"sqlite", "memory"}))
+      ->capture_default_str();
+  command->add_option("--strategy", options->strategy, "Every replica's catch-up strategy")
+      ->check(CLI::IsMember({"rebuild", "prefix-replay", "rewind"}))
+      ->capture_default_str();
+  command->add_flag("--deferred", options->deferred,
+                    "Every replica defers a failed catch-up (SEMANTICS.md §8)");
   command->callback([options, exit_code] { *exit_code = run(*options); });
 }
 

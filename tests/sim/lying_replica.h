@@ -24,8 +24,8 @@ enum class Lie {
 // The real materializer, with one lie told through the SystemUnderTest interface.
 class LyingReplica final : public SystemUnderTest {
  public:
-  LyingReplica(const ReplicaId& id, const ReplicaConfig& config, Lie lie)
-      : inner_(id, config), lie_(lie) {}
+  LyingReplica(const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed, Lie lie)
+      : inner_(id, config, seed), lie_(lie) {}
 
   Status open() override {
     restarted_ = opened_once_;
@@ -33,6 +33,7 @@ class LyingReplica final : public SystemUnderTest {
     return inner_.open();
   }
   bool is_open() const override { return inner_.is_open(); }
+  bool needs_restart() const override { return inner_.needs_restart(); }
   void crash() override { inner_.crash(); }
   Result<AppendResult> append(const std::vector<Op>& batch) override {
     auto result = inner_.append(batch);
@@ -83,8 +84,8 @@ class LyingReplica final : public SystemUnderTest {
 
 // A factory of replicas that all tell `lie`.
 inline SystemFactory lying_factory(Lie lie) {
-  return [lie](const ReplicaId& id, const ReplicaConfig& config) {
-    return std::make_unique<LyingReplica>(id, config, lie);
+  return [lie](const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed) {
+    return std::make_unique<LyingReplica>(id, config, seed, lie);
   };
 }
 

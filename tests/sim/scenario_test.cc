@@ -326,9 +326,57 @@ TEST(EditedReplay, AListWithEventsDeletedAllOverStillReplays) {
   }
 }
 
+// SQLite does not promise that a COMMIT whose last sync failed is absent: its WAL frames may
+// reach the disk anyway and be recovered after a crash. The durability checker must then adopt
+// the op of the failed call (not report a log that grew from nowhere), and must equally accept
+// the crash that drops it.
+RunResult run_failed_commit_then_crash(CrashPolicy policy) {
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.options.replica_count = 1;
+  scenario.options.replicas.resize(1);
+  scenario.options.replicas[0].crash_policy = policy;
+  EXPECT_EQ(scenario.options.replicas[0].store, StoreKind::kSqlite);
+  Event arm = event(Event::Kind::kArmStorageFault, 1, 0);
+  arm.countdown = 1;  // an SQLite replica: the first sync from now fails
+  scenario.events = std::vector<Event>{
+      local(0, 0, edit(LocalEdit::Kind::kInsert, NodeId{1, 1}, kRoot)),
+      arm,
+      local(1, 0, edit(LocalEdit::Kind::kInsert, NodeId{1, 2}, kRoot)),  // its commit fails
+      event(Event::Kind::kCrash, 2, 0)};
+  return run_scenario(scenario);
+}
+
+std::string trace_of(const RunResult& result) {
+  std::string trace;
+  for (const std::string& line : result.recent_events) trace += line + "\n";
+  return trace;
+}
+
+TEST(UnsureCommit, AnOpWhoseCommitSyncFailedButReachedTheDiskIsAdopted) {
+  const RunResult result = run_failed_commit_then_crash(CrashPolicy::kKeepAll);
+  ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+  const std::string trace = trace_of(result);
+  EXPECT_NE(trace.find("local insert 0x10000000000000002 under ROOT failed: I/O error"),
+            std::string::npos)
+      << trace;
+  EXPECT_NE(trace.find("r0 restart: 1 ops of failed calls turned out durable"), std::string::npos)
+      << trace;
+}
+
+TEST(UnsureCommit, AnOpWhoseCommitSyncFailedAndWasLostIsNotMissed) {
+  const RunResult result = run_failed_commit_then_crash(CrashPolicy::kDropAll);
+  ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+  const std::string trace = trace_of(result);
+  EXPECT_NE(trace.find("r0 restarted seq=1"), std::string::npos) << trace;
+  EXPECT_EQ(trace.find("turned out durable"), std::string::npos) << trace;
+}
+
 TEST(EditedReplay, EventsAtAReplicaInTheWrongStateAreSkippedOrFail) {
   Scenario scenario;
   scenario.options = small_options();
+  // A memory store fails the very next store call, whatever it is: the reopen.
+  scenario.options.replicas[2].store = StoreKind::kMemory;
   scenario.events = std::vector<Event>{
       event(Event::Kind::kRestart, 0, 1),                              // up: skipped
       local(1, 0, edit(LocalEdit::Kind::kMove, NodeId{9, 9}, kRoot)),  // unknown node: failed
