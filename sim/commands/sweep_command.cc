@@ -9,6 +9,8 @@
 #include <memory>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/exit_codes.h"
 #include "sim/simulation.h"
 
@@ -22,6 +24,11 @@ struct SweepOptions {
   std::string shard = "1/1";
   std::uint64_t safety_ticks = Options{}.safety_ticks;
   std::uint32_t check_every = 1;
+  // A wall-clock budget ("90s", "10m", "2h"): no seed starts after it. Without --seeds the
+  // range is then open-ended from 1.
+  std::string time;
+  bool seeds_given = false;
+  bool json = false;
 };
 
 struct SeedOutcome {
@@ -31,6 +38,19 @@ struct SeedOutcome {
   std::uint64_t ops_delivered = 0;
   Probes probes;
 };
+
+// "90", "90s", "10m", "2h" as seconds.
+Result<double> parse_duration(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string unit = text.substr(digits);
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    return Status::invalid_argument("--time: '" + text +
+                                    "' is not a duration such as 90s, 10m or 2h");
+  }
+  return std::stod(text.substr(0, digits)) * scale;
+}
 
 Result<std::pair<std::uint64_t, std::uint64_t>> parse_range(const std::string& text) {
   const auto dots = text.find("..");
@@ -124,9 +144,11 @@ bool read_outcome(FILE* in, SeedOutcome& outcome) {
 }
 
 int sweep(const SweepOptions& options) {
-  auto range = parse_range(options.seeds);
+  const bool open_ended = !options.time.empty() && !options.seeds_given;
+  auto range = parse_range(open_ended ? "1..9223372036854775807" : options.seeds);
   auto shard = parse_shard(options.shard);
-  for (const Status* status : {&range.status(), &shard.status()}) {
+  Result<double> budget = options.time.empty() ? Result<double>(0.0) : parse_duration(options.time);
+  for (const Status* status : {&range.status(), &shard.status(), &budget.status()}) {
     if (!status->is_ok()) {
       std::cerr << "treesim sweep: " << status->message() << "\n";
       return kExitBadInput;
@@ -136,20 +158,27 @@ int sweep(const SweepOptions& options) {
     std::cerr << "treesim sweep: --jobs must be at least 1\n";
     return kExitBadInput;
   }
-  std::vector<std::uint64_t> seeds;
-  for (std::uint64_t seed = range->first;; ++seed) {
-    if ((seed - range->first) % shard->second == shard->first - 1) seeds.push_back(seed);
-    if (seed == range->second) break;
-  }
+  // This shard's seeds: the i-th is first + i * N + (K - 1), while it is in the range.
+  const auto [first, last] = *range;
+  const auto [k, n] = *shard;
+  const std::uint64_t count = last - first < k - 1 ? 0 : (last - first - (k - 1)) / n + 1;
+  auto seed_at = [&, first = first, k = k, n = n](std::uint64_t i) { return first + i * n + (k - 1); };
 
-  // The wall clock only feeds the progress line and the rate; it never reaches a run.
+  // The wall clock feeds the progress line, the rate and the --time budget; it never reaches a
+  // run, so every seed that runs gives the same result as `treesim run` of it.
   const auto started = std::chrono::steady_clock::now();
+  const bool time_limited = !options.time.empty();
+  auto seconds_so_far = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  auto may_start = [&] { return !time_limited || seconds_so_far() < *budget; };
   const bool terminal = isatty(STDERR_FILENO) != 0;
   std::uint64_t done = 0;
   std::uint64_t failures = 0;
   std::uint64_t ops = 0;
   int first_failure_code = kExitSuccess;
   Probes probes;
+  nlohmann::json failed = nlohmann::json::array();
   auto account = [&](const SeedOutcome& outcome) {
     ++done;
     ops += outcome.ops_delivered;
@@ -158,20 +187,26 @@ int sweep(const SweepOptions& options) {
       ++failures;
       if (first_failure_code == kExitSuccess) first_failure_code = outcome.exit_code;
       if (terminal) std::cerr << "\r\033[K";
-      std::cout << outcome.line << std::endl;
+      if (options.json) {
+        failed.push_back({{"seed", seed_to_display(outcome.seed)},
+                          {"exit_code", outcome.exit_code},
+                          {"report", outcome.line}});
+      } else {
+        std::cout << outcome.line << std::endl;
+      }
     }
     if (terminal) {
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::fprintf(stderr, "\r%llu/%zu seeds, %llu failed, %.1f seeds/s",
-                   static_cast<unsigned long long>(done), seeds.size(),
+      const double seconds = seconds_so_far();
+      std::fprintf(stderr, "\r%llu seeds, %llu failed, %.1f seeds/s",
+                   static_cast<unsigned long long>(done),
                    static_cast<unsigned long long>(failures), seconds > 0 ? done / seconds : 0.0);
     }
   };
 
-  const std::uint32_t jobs = std::min<std::uint64_t>(options.jobs, std::max<std::size_t>(seeds.size(), 1));
+  const std::uint32_t jobs =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(options.jobs, std::max<std::uint64_t>(count, 1)));
   if (jobs == 1) {
-    for (std::uint64_t seed : seeds) account(run_seed(seed, options));
+    for (std::uint64_t i = 0; i < count && may_start(); ++i) account(run_seed(seed_at(i), options));
   } else {
     std::vector<FILE*> pipes;
     std::vector<pid_t> children;
@@ -189,7 +224,9 @@ int sweep(const SweepOptions& options) {
       if (pid == 0) {
         close(fds[0]);
         FILE* out = fdopen(fds[1], "w");
-        for (std::size_t i = worker; i < seeds.size(); i += jobs) write_outcome(out, run_seed(seeds[i], options));
+        for (std::uint64_t i = worker; i < count && may_start(); i += jobs) {
+          write_outcome(out, run_seed(seed_at(i), options));
+        }
         std::fclose(out);
         _exit(0);
       }
@@ -197,23 +234,53 @@ int sweep(const SweepOptions& options) {
       pipes.push_back(fdopen(fds[0], "r"));
       children.push_back(pid);
     }
-    // Read the workers round-robin in seed order, so output order does not depend on timing.
-    for (std::size_t i = 0; i < seeds.size(); ++i) {
+    // Read the workers round-robin in seed order, so output order does not depend on timing
+    // (with --time, workers stop at slightly different seeds; the last ones are read as they end).
+    std::vector<bool> finished(jobs, false);
+    std::uint32_t open_workers = jobs;
+    for (std::uint64_t i = 0; open_workers > 0 && i < count; ++i) {
+      const std::uint32_t worker = static_cast<std::uint32_t>(i % jobs);
+      if (finished[worker]) continue;
       SeedOutcome outcome;
-      if (!read_outcome(pipes[i % jobs], outcome)) {
-        std::cerr << "treesim sweep: worker " << i % jobs << " died before seed "
-                  << seed_to_display(seeds[i]) << "\n";
-        first_failure_code = kExitInternal;
-        break;
+      if (!read_outcome(pipes[worker], outcome)) {
+        finished[worker] = true;
+        --open_workers;
+        continue;
       }
       account(outcome);
     }
     for (FILE* pipe : pipes) std::fclose(pipe);
-    for (pid_t pid : children) waitpid(pid, nullptr, 0);
+    for (std::uint32_t worker = 0; worker < jobs; ++worker) {
+      int status = 0;
+      waitpid(children[worker], &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (terminal) std::cerr << "\r\033[K";
+        std::cerr << "treesim sweep: worker " << worker << " died (status " << status << ")\n";
+        first_failure_code = kExitInternal;
+      }
+    }
   }
   if (terminal) std::cerr << "\n";
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds = seconds_so_far();
+  if (options.json) {
+    nlohmann::json probe_counts = nlohmann::json::object();
+    for (std::size_t i = 0; i < kProbeCount; ++i) {
+      const auto probe = static_cast<Probe>(i);
+      probe_counts[probe_name(probe)] = probes.count(probe);
+    }
+    const nlohmann::json report = {
+        {"seeds_run", done},
+        {"failed_count", failures},
+        {"failed", failed},
+        {"ops_delivered", ops},
+        {"seconds", seconds},
+        {"jobs", jobs},
+        {"seeds_per_second", seconds > 0 ? done / seconds : 0.0},
+        {"ops_per_second_per_job", seconds > 0 ? ops / seconds / jobs : 0.0},
+        {"probes", probe_counts}};
+    std::cout << report.dump(2) << "\n";
+    return first_failure_code;
+  }
   std::cout << done << " seeds, " << failures << " failed, " << ops << " ops delivered in "
             << static_cast<long long>(seconds * 1000) / 1000.0 << " s\nprobes:";
   for (std::size_t i = 0; i < kProbeCount; ++i) {
@@ -229,7 +296,13 @@ int sweep(const SweepOptions& options) {
 void register_sweep_command(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<SweepOptions>();
   CLI::App* command = app.add_subcommand("sweep", "Run many seeds and report failures");
-  command->add_option("--seeds", options->seeds, "Seed range A..B (inclusive)")->capture_default_str();
+  command->add_option("--seeds", options->seeds, "Seed range A..B (inclusive)")
+      ->capture_default_str()
+      ->each([options](const std::string&) { options->seeds_given = true; });
+  command->add_option("--time", options->time,
+                      "Stop starting seeds after this long (90s, 10m, 2h); without --seeds, "
+                      "seeds run from 1 upward");
+  command->add_flag("--json", options->json, "Print the summary (failures, rates, probes) as JSON");
   command->add_option("--jobs", options->jobs, "Worker processes")->capture_default_str();
   command->add_option("--shard", options->shard, "Run only seeds K of every N (K/N), for many machines")
       ->capture_default_str();
