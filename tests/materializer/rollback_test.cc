@@ -4,18 +4,22 @@
 // contents, snapshot, head and frontier exactly as before, invariants intact, and the retry must
 // reach the model's state. In deferred mode a failed materialization must instead keep the ops,
 // record a frontier no later than the smallest new key, and catch up later to the model's state.
+// Every site runs over every document store (MemoryStore and SqliteStore); "exactly as before"
+// compares full store dumps read through the Store interface.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "materializer/fault_points.h"
 #include "materializer/materializer.h"
-#include "materializer/memory_store.h"
+#include "materializer/store.h"
 #include "model/model.h"
 #include "tests/materializer/materializer_fixture.h"
+#include "tests/support/store_dump.h"
 
 namespace treesim {
 namespace {
@@ -123,10 +127,10 @@ void ExpectUnchanged(const Observed& before, const Observed& after) {
 }
 
 // Fault sites as test names: kMidUndo -> "MidUndo".
-std::string SiteTestName(const ::testing::TestParamInfo<FaultSite>& param) {
+std::string SiteName(FaultSite site) {
   std::string name;
   bool upper = true;
-  for (const char c : std::string(fault_site_name(param.param))) {
+  for (const char c : std::string(fault_site_name(site))) {
     if (c == '-') {
       upper = true;
       continue;
@@ -137,8 +141,17 @@ std::string SiteTestName(const ::testing::TestParamInfo<FaultSite>& param) {
   return name;
 }
 
-class FaultSiteTest : public ::testing::TestWithParam<FaultSite> {
+using StoreAndSite = std::tuple<StoreKind, FaultSite>;
+
+// "MidUndo_Sqlite": the site, then the store.
+std::string StoreAndSiteTestName(const ::testing::TestParamInfo<StoreAndSite>& param) {
+  return SiteName(std::get<1>(param.param)) + "_" + std::get<0>(param.param).name;
+}
+
+class FaultSiteTest : public ::testing::TestWithParam<StoreAndSite> {
  protected:
+  static FaultSite Site() { return std::get<1>(GetParam()); }
+
   // Opens the materializer with the scenario's strategy and the fault points, and appends the
   // scenario's setup (mirrored into the model).
   void OpenAndSetUp(bool deferred) {
@@ -146,7 +159,7 @@ class FaultSiteTest : public ::testing::TestWithParam<FaultSite> {
     options.strategy = scenario_.strategy;
     options.deferred = deferred;
     options.fault_points = &faults_;
-    materializer_ = Open(store_, options);
+    materializer_ = Open(store(), options);
     ASSERT_NE(materializer_, nullptr);
     for (const std::vector<Op>& batch : scenario_.setup) {
       ASSERT_TRUE(model_.add_all(batch).is_ok());
@@ -170,10 +183,10 @@ class FaultSiteTest : public ::testing::TestWithParam<FaultSite> {
   // Runs `body` with the fault armed at the site under test; expects it to have fired.
   template <typename Body>
   auto WithFaultArmed(Body body) {
-    faults_.arm(GetParam(), scenario_.pass);
+    faults_.arm(Site(), scenario_.pass);
     auto outcome = body();
     faults_.disarm();
-    EXPECT_TRUE(faults_.fired()) << fault_site_name(GetParam()) << " passed " << faults_.passes()
+    EXPECT_TRUE(faults_.fired()) << fault_site_name(Site()) << " passed " << faults_.passes()
                                  << " times, the fault was to fire on pass " << scenario_.pass;
     return outcome;
   }
@@ -184,9 +197,12 @@ class FaultSiteTest : public ::testing::TestWithParam<FaultSite> {
     return materializer_->append(scenario_.batch).status();
   }
 
-  const Scenario scenario_ = ScenarioFor(GetParam());
+  Store& store() { return harness_->store(); }
+
+  const Scenario scenario_ = ScenarioFor(Site());
   SiteFaults faults_;
-  MemoryStore store_;
+  // Declared before the materializer, which must close before its store does.
+  const std::unique_ptr<StoreHarness> harness_ = std::get<0>(GetParam()).make();
   std::unique_ptr<Materializer> materializer_;
   model::Model model_;
 };
@@ -199,13 +215,14 @@ TEST_P(RollbackAtFaultSite, FailedCallLeavesNoTraceAndTheRetryReachesTheModel) {
   if (ensure) {
     ASSERT_NO_FATAL_FAILURE(AppendLeavingPending());
   }
-  const MemoryStore store_before = store_.clone();
+  const StoreDump store_before = DumpOf(store());
   const Observed before = Observe(*materializer_);
 
   const Status status = WithFaultArmed([&] { return Invoke(); });
   ASSERT_TRUE(faults_.fired());
   EXPECT_EQ(status.code(), StatusCode::kFaultInjected) << status.to_string();
-  EXPECT_TRUE(store_.same_contents(store_before)) << store_.describe_difference(store_before);
+  EXPECT_EQ(describe_difference(store_before, DumpOf(store())), "");
+  harness_->check_invariants();
   ExpectUnchanged(before, Observe(*materializer_));
   const std::optional<std::string> broken = materializer_->check_invariants();
   EXPECT_FALSE(broken.has_value()) << broken.value_or("");
@@ -218,6 +235,7 @@ TEST_P(RollbackAtFaultSite, FailedCallLeavesNoTraceAndTheRetryReachesTheModel) {
   EXPECT_TRUE(materializer_->frontier().is_none());
   EXPECT_EQ(materializer_->head().seq, model_.op_count());
   ExpectMatchesModel(*materializer_, model_);
+  harness_->check_invariants();
 }
 
 using DeferredAtFaultSite = FaultSiteTest;
@@ -254,21 +272,25 @@ TEST_P(DeferredAtFaultSite, FailedMaterializationKeepsTheOpsAndCatchesUpLater) {
   EXPECT_TRUE(materializer_->frontier().is_none());
   EXPECT_EQ(materializer_->head().seq, model_.op_count());
   ExpectMatchesModel(*materializer_, model_);
+  harness_->check_invariants();
 }
 
-INSTANTIATE_TEST_SUITE_P(EverySite, RollbackAtFaultSite,
-                         ::testing::Values(FaultSite::kAfterStoreOps,
-                                           FaultSite::kMidIncrementalApply, FaultSite::kMidUndo,
-                                           FaultSite::kMidRedo, FaultSite::kBeforeHeadWrite,
-                                           FaultSite::kMidEnsure),
-                         SiteTestName);
+INSTANTIATE_TEST_SUITE_P(
+    EverySite, RollbackAtFaultSite,
+    ::testing::Combine(::testing::ValuesIn(EveryDocumentStore()),
+                       ::testing::Values(FaultSite::kAfterStoreOps, FaultSite::kMidIncrementalApply,
+                                         FaultSite::kMidUndo, FaultSite::kMidRedo,
+                                         FaultSite::kBeforeHeadWrite, FaultSite::kMidEnsure)),
+    StoreAndSiteTestName);
 
 // Every site an append's materialization passes (mid-ensure is ensure_materialized()'s own).
-INSTANTIATE_TEST_SUITE_P(EveryAppendSite, DeferredAtFaultSite,
-                         ::testing::Values(FaultSite::kAfterStoreOps,
-                                           FaultSite::kMidIncrementalApply, FaultSite::kMidUndo,
-                                           FaultSite::kMidRedo, FaultSite::kBeforeHeadWrite),
-                         SiteTestName);
+INSTANTIATE_TEST_SUITE_P(
+    EveryAppendSite, DeferredAtFaultSite,
+    ::testing::Combine(::testing::ValuesIn(EveryDocumentStore()),
+                       ::testing::Values(FaultSite::kAfterStoreOps, FaultSite::kMidIncrementalApply,
+                                         FaultSite::kMidUndo, FaultSite::kMidRedo,
+                                         FaultSite::kBeforeHeadWrite)),
+    StoreAndSiteTestName);
 
 }  // namespace
 }  // namespace treesim

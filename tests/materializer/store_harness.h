@@ -49,12 +49,17 @@ class MemoryHarness final : public StoreHarness {
   MemoryStore store_;
 };
 
-// A SqliteStore with default options on "doc.db" in a fresh temporary directory, removed after.
+// A SqliteStore on "doc.db" in a fresh temporary directory, removed after: default options
+// (WAL, synchronous FULL) unless a test asks for another synchronous level. If `copy_of` names
+// a closed database file, doc.db starts as a byte copy of it.
 class SqliteHarness final : public StoreHarness {
  public:
-  SqliteHarness() {
+  explicit SqliteHarness(SqliteSynchronous synchronous = SqliteSynchronous::kFull,
+                         const std::string& copy_of = "") {
     SqliteStoreOptions options;
     options.path = directory_.file("doc.db");
+    options.synchronous = synchronous;
+    if (!copy_of.empty()) WriteFileBytes(options.path, ReadFileBytes(copy_of));
     Result<std::unique_ptr<SqliteStore>> opened = SqliteStore::open(options);
     if (!opened.is_ok()) {
       ADD_FAILURE() << opened.status().to_string();

@@ -1,5 +1,6 @@
-// The worked examples of SEMANTICS.md §9 run through the production materializer, under every
-// catch-up strategy (a TEST_P; rewind also with an undo window of one op, so it falls back).
+// The worked examples of SEMANTICS.md §9 run through the production materializer, over every
+// document store (MemoryStore, SqliteStore) and under every catch-up strategy (a TEST_P; rewind
+// also with an undo window of one op, so it falls back).
 // Each example's ops reach a fresh materializer in every order (all n! permutations) and in
 // several batchings (one op per append, all in one append, and two appends split at every
 // position, so every split of the ops into two sets; append sorts a batch, so the same sets in
@@ -11,10 +12,10 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "materializer/materializer.h"
-#include "materializer/memory_store.h"
 #include "materializer/probes.h"
 #include "model/model.h"
 #include "tests/materializer/materializer_fixture.h"
@@ -34,8 +35,11 @@ struct StrategyConfig {
 
 void PrintTo(const StrategyConfig& config, std::ostream* out) { *out << config.name; }
 
-std::string ConfigTestName(const ::testing::TestParamInfo<StrategyConfig>& param) {
-  return param.param.name;
+using StoreAndConfig = std::tuple<StoreKind, StrategyConfig>;
+
+// "Rewind_Sqlite": the configuration, then the store.
+std::string StoreAndConfigTestName(const ::testing::TestParamInfo<StoreAndConfig>& param) {
+  return std::string(std::get<1>(param.param).name) + "_" + std::get<0>(param.param).name;
 }
 
 const StrategyConfig kConfigs[] = {
@@ -76,8 +80,11 @@ std::vector<std::vector<OpId>> InputOf(const std::vector<std::vector<Op>>& batch
   return input;
 }
 
-class MaterializerWorkedExamples : public ::testing::TestWithParam<StrategyConfig> {
+class MaterializerWorkedExamples : public ::testing::TestWithParam<StoreAndConfig> {
  protected:
+  static const StoreKind& Kind() { return std::get<0>(GetParam()); }
+  static const StrategyConfig& Config() { return std::get<1>(GetParam()); }
+
   // Delivers `ops` to a fresh materializer in every order and every batching, expecting the
   // model's state after every append, then runs `check` on the result. Returns the number of
   // orders. A sequence of batches that an earlier order already appended (the same sets in the
@@ -92,16 +99,17 @@ class MaterializerWorkedExamples : public ::testing::TestWithParam<StrategyConfi
       for (const std::vector<std::size_t>& sizes : Batchings(delivered.size())) {
         const std::vector<std::vector<Op>> batches = SplitIntoBatches(delivered, sizes);
         if (!appended.insert(InputOf(batches)).second) continue;
-        MemoryStore store;
-        const std::unique_ptr<Materializer> materializer = Open(store, Options());
+        const std::unique_ptr<StoreHarness> store = Kind().make();
+        const std::unique_ptr<Materializer> materializer = Open(store->store(), Options());
         ASSERT_NE(materializer, nullptr);
         Deliver(*materializer, batches);
         check(*materializer);
         probes.add(materializer->probes());
+        store->check_invariants();
       }
     });
     if (ops.size() > 2) {
-      EXPECT_GT(probes.count(GetParam().catch_up_probe), 0u);
+      EXPECT_GT(probes.count(Config().catch_up_probe), 0u);
     }
     return orders;
   }
@@ -109,8 +117,8 @@ class MaterializerWorkedExamples : public ::testing::TestWithParam<StrategyConfi
  private:
   MaterializerOptions Options() const {
     MaterializerOptions options;
-    options.strategy = GetParam().strategy;
-    options.undo_retention = GetParam().undo_retention;
+    options.strategy = Config().strategy;
+    options.undo_retention = Config().undo_retention;
     return options;
   }
 
@@ -285,8 +293,8 @@ TEST_P(MaterializerWorkedExamples, Example12GrandchildMoveDotsOldParentAndRevive
   const std::vector<Op> setup = {Insert("a1@1", kRoot, kP), Insert("a2@2", kP, kC),
                                  Insert("a3@3", kC, kG), Insert("a4@4", kRoot, kQ)};
   // A deletes P with the SVV it has: its own remove() mints a5@5 knowing everything up to a3.
-  MemoryStore store_at_a;
-  const std::unique_ptr<Materializer> at_a = Open(store_at_a, {}, ReplicaId::of("a"));
+  const std::unique_ptr<StoreHarness> store_at_a = Kind().make();
+  const std::unique_ptr<Materializer> at_a = Open(store_at_a->store(), {}, ReplicaId::of("a"));
   ASSERT_NE(at_a, nullptr);
   ASSERT_TRUE(at_a->append(setup).is_ok());
   auto removed = at_a->remove(kP);
@@ -315,8 +323,10 @@ TEST_P(MaterializerWorkedExamples, Example12GrandchildMoveDotsOldParentAndRevive
   EXPECT_EQ(orders, Factorial(6));
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryStrategy, MaterializerWorkedExamples, ::testing::ValuesIn(kConfigs),
-                         ConfigTestName);
+INSTANTIATE_TEST_SUITE_P(EveryStrategy, MaterializerWorkedExamples,
+                         ::testing::Combine(::testing::ValuesIn(EveryDocumentStore()),
+                                            ::testing::ValuesIn(kConfigs)),
+                         StoreAndConfigTestName);
 
 }  // namespace
 }  // namespace treesim
