@@ -18,11 +18,26 @@ bool may_have_payload(OpKind kind) { return kind == OpKind::kInsert || kind == O
 
 // ---- Encoding -------------------------------------------------------------------------------
 
+// Whether the table can express `op`, valid or not: the rules it may break are only those of
+// values the table reads without judging (counter, lamport, key and payload lengths, a
+// delete's known_state).
+bool expressible(const Op& op) {
+  if (!op.id.replica.is_valid() || !op_kind_from_name(op_kind_name(op.kind))) return false;
+  if (!has_position(op.kind) && (op.parent != NodeId{} || !op.order_key.empty())) return false;
+  if (!may_have_payload(op.kind) && op.payload) return false;
+  return !op.known_state || op.known_state->is_normalized();
+}
+
 // One body for both object types: nlohmann::json (sorted keys, what callers compose) and
-// nlohmann::ordered_json (insertion order, what a log line shows a person).
+// nlohmann::ordered_json (insertion order, what a log line shows a person). `validated`: the op
+// must pass validate_op(); otherwise it only needs to be expressible.
 template <typename Json>
-Json to_json_value(const Op& op) {
-  TS_ASSERT(validate_op(op).is_ok());
+Json to_json_value(const Op& op, bool validated = true) {
+  if (validated) {
+    TS_ASSERT(validate_op(op).is_ok());
+  } else {
+    TS_ASSERT(expressible(op));
+  }
   Json out = Json::object();
   out["replica"] = op.id.replica.to_hex();
   out["counter"] = op.id.counter;
@@ -43,7 +58,7 @@ Json to_json_value(const Op& op) {
 // Field paths are the field names themselves ("node"), and "known_state.61[0].last" inside a
 // version vector. Counter and lamport are read as any unsigned integer: their ranges are
 // validate_op()'s to check, whose messages name the op.
-Result<Op> read_op(const JsonValue& value) {
+Result<Op> read_op(const JsonValue& value, bool validated = true) {
   // Every field name, in the order the encoder writes them.
   TS_RETURN_IF_ERROR(json::expect_object(value, "",
                                          {"replica", "counter", "lamport", "kind", "node", "parent",
@@ -103,7 +118,7 @@ Result<Op> read_op(const JsonValue& value) {
   }
 
   // The shape is right; the rules of SEMANTICS.md §1-2 have one home.
-  TS_RETURN_IF_ERROR(validate_op(op));
+  if (validated) TS_RETURN_IF_ERROR(validate_op(op));
   return op;
 }
 
@@ -133,6 +148,18 @@ Result<Op> op_from_json(const nlohmann::json& value) {
 
 std::string encode_op_json_line(const Op& op) {
   return to_json_value<nlohmann::ordered_json>(op).dump();
+}
+
+std::string encode_unvalidated_op_json_line(const Op& op) {
+  return to_json_value<nlohmann::ordered_json>(op, /*validated=*/false).dump();
+}
+
+Result<Op> unvalidated_op_from_json(const nlohmann::json& value) {
+  try {
+    return read_op(value, /*validated=*/false);
+  } catch (const JsonValue::exception& error) {
+    return Status::invalid_argument("unexpected JSON error: " + json::printable(error.what(), 300));
+  }
 }
 
 std::string encode_op_log(const std::vector<Op>& ops) {

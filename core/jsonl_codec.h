@@ -69,6 +69,16 @@ Result<Op> op_from_json(const nlohmann::json& value);
 // spaces and no trailing newline. Precondition: validate_op(op) is ok (asserted).
 std::string encode_op_json_line(const Op& op);
 
+// The same line and the same reading for an op that may break validate_op(): a forged op the
+// simulator feeds a replica to see it rejected, which a scenario file must record exactly.
+// Only rules of values the table reads without judging may be broken: counter or lamport out
+// of range, an odd or overlong order key, an overlong payload, a delete without known_state.
+// Precondition of the encoder (asserted): the replica id is valid, the kind known, fields the
+// kind does not use are empty and known_state is normalized. The decoder applies every other
+// rule above.
+std::string encode_unvalidated_op_json_line(const Op& op);
+Result<Op> unvalidated_op_from_json(const nlohmann::json& value);
+
 // One encode_op_json_line() per op, each followed by '\n'.
 std::string encode_op_log(const std::vector<Op>& ops);
 

@@ -40,6 +40,9 @@ namespace treesim {
 //   kRestart            replica                       a down replica tries to restart
 //   kArmStorageFault    replica, countdown            the countdown-th store call fails
 //   kArmFaultPoint      replica, countdown            the countdown-th fault point fires
+//   kForge              replica, ops (exactly one)    byzantine input arrives at replica: an
+//                                                     op reusing an id it holds with other
+//                                                     content, or an op validate_op() rejects
 //   kLiveness           -                             faults stop, down replicas restart
 //   kEnd                -                             logs must be equal; convergence check
 struct Event {
@@ -53,6 +56,7 @@ struct Event {
     kRestart,
     kArmStorageFault,
     kArmFaultPoint,
+    kForge,
     kLiveness,
     kEnd,
   };
@@ -65,7 +69,8 @@ struct Event {
   // kSync: the replica that asked, and that the answer goes to.
   std::uint32_t peer = 0;
   LocalEdit edit{};
-  // kDeliver: the batch in the order it is appended.
+  // kDeliver: the batch in the order it is appended. kForge: the one forged op, which may break
+  // validate_op() (the only place an invalid op is held).
   std::vector<Op> ops{};
   // kSync: the version vector the request advertised.
   VersionVector known{};

@@ -32,6 +32,7 @@ const Field kFields[] = {
     {"crash_per_mille", nullptr, &Options::crash_per_mille, 0, 1000},
     {"storage_fault_per_mille", nullptr, &Options::storage_fault_per_mille, 0, 1000},
     {"fault_point_per_mille", nullptr, &Options::fault_point_per_mille, 0, 1000},
+    {"forge_per_mille", nullptr, &Options::forge_per_mille, 0, 1000},
     {"check_every", nullptr, &Options::check_every, 1, 1'000'000},
 };
 
@@ -159,6 +160,8 @@ Options Options::swarm(Entropy& entropy) {
                                ? CrashPolicy::kRandom
                                : static_cast<CrashPolicy>(entropy.uniform_below(3));
   }
+  // Drawn last, so that adding it left every earlier draw (and so every older profile) as it was.
+  options.forge_per_mille = per_mille_or_off(entropy, 20);
   return options;
 }
 
@@ -276,7 +279,7 @@ std::string Options::to_display() const {
       {"reorder", reorder_ticks_max},       {"dup", duplicate_per_mille},
       {"drop", drop_per_mille},             {"partition", partition_per_mille},
       {"crash", crash_per_mille},           {"storage-fault", storage_fault_per_mille},
-      {"fault-point", fault_point_per_mille}};
+      {"fault-point", fault_point_per_mille}, {"forge", forge_per_mille}};
   for (const auto& [name, rate] : rates) {
     if (rate != 0) out += std::string(" ") + name + "=" + std::to_string(rate);
   }

@@ -84,6 +84,10 @@ struct Options {
   std::uint32_t storage_fault_per_mille = 0;
   // Per replica per tick: chance to arm a fault point (one of its next few sites fires).
   std::uint32_t fault_point_per_mille = 0;
+  // Per tick: chance that one random up replica receives byzantine input (a "forge" event): a
+  // copy of an op it holds with one field changed (equivocation), or an op that breaks
+  // validate_op(). It must reject either without a trace; the models never see forged ops.
+  std::uint32_t forge_per_mille = 0;
   // Check model agreement after every N steps (always at the end).
   std::uint32_t check_every = 1;
 

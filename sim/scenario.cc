@@ -33,6 +33,7 @@ constexpr EventKindName kEventKinds[] = {
     {Event::Kind::kRestart, "restart"},
     {Event::Kind::kArmStorageFault, "arm_storage_fault"},
     {Event::Kind::kArmFaultPoint, "arm_fault_point"},
+    {Event::Kind::kForge, "forge"},
     {Event::Kind::kLiveness, "liveness"},
     {Event::Kind::kEnd, "end"},
 };
@@ -140,6 +141,12 @@ Ordered event_to_json(const Event& event) {
       out["ops"] = std::move(ops);
       break;
     }
+    case Event::Kind::kForge:
+      TS_ASSERT(event.ops.size() == 1);
+      out["to"] = event.replica;
+      // Possibly invalid: the one place a scenario holds an op that validate_op() rejects.
+      out["op"] = Ordered::parse(encode_unvalidated_op_json_line(event.ops.front()));
+      break;
     case Event::Kind::kSync:
       out["from"] = event.peer;
       out["to"] = event.replica;
@@ -245,6 +252,8 @@ Status expect_event_fields(const JsonValue& value, const std::string& path, Even
       return json::expect_object(value, path, {"tick", "kind", "replica", "edit", "read_through"});
     case Event::Kind::kDeliver:
       return json::expect_object(value, path, {"tick", "kind", "to", "ops", "read_through"});
+    case Event::Kind::kForge:
+      return json::expect_object(value, path, {"tick", "kind", "to", "op"});
     case Event::Kind::kSync:
       return json::expect_object(value, path, {"tick", "kind", "from", "to", "known"});
     case Event::Kind::kPartition:
@@ -308,6 +317,14 @@ Result<Event> read_event(const JsonValue& value, const std::string& path, const 
         }
         event.ops.push_back(*std::move(op));
       }
+      break;
+    }
+    case Event::Kind::kForge: {
+      TS_ASSIGN_OR_RETURN(event.replica, read_replica(value, path, "to", options, on_kind));
+      TS_ASSIGN_OR_RETURN(const JsonValue* op, json::require_field(value, path, "op", on_kind));
+      auto forged = unvalidated_op_from_json(*op);
+      if (!forged.is_ok()) return forged.status().with_context(json::field_path(path, "op"));
+      event.ops.push_back(*std::move(forged));
       break;
     }
     case Event::Kind::kSync: {

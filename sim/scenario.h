@@ -25,6 +25,7 @@
 //       {"tick": 41, "kind": "restart", "replica": 2},
 //       {"tick": 50, "kind": "arm_storage_fault", "replica": 1, "countdown": 7},
 //       {"tick": 52, "kind": "arm_fault_point", "replica": 1, "countdown": 3},
+//       {"tick": 57, "kind": "forge", "to": 2, "op": <op>},
 //       {"tick": 300, "kind": "liveness"},
 //       {"tick": 311, "kind": "end"}
 //     ]
@@ -33,7 +34,9 @@
 // Events: "tick" (never decreasing) and "kind" on every event; replica indices ("replica",
 // "to", "from", "side") below the replica count; a deliver's "ops" are ops in the op-log form of
 // core/jsonl_codec.h, in the order they are appended (at least one); a sync's "known" is the
-// version vector its request advertised (core/json_values.h), answered by "to" for "from";
+// version vector its request advertised (core/json_values.h), answered by "to" for "from"; a
+// forge's "op" is one op in the same form that may break the rules of validate_op() that the
+// form can express (core/jsonl_codec.h: encode_unvalidated_op_json_line), delivered to "to";
 // "countdown" >= 1 (the n-th store call or fault point from then on fails); "read_through"
 // (local and deliver, default false) says that the model check after the step reads through a
 // pending frontier. An edit's "kind" is insert, move, remove or payload; insert and move take
@@ -51,6 +54,10 @@
 //     the list; if the replica already holds that op id with other content (an edit re-minted
 //     it differently), the append fails with equivocation and the checkers report it, so such
 //     a deletion changes the failure (a shrinker rejects it);
+//   - a forge of a valid op that the replica no longer holds (the edit or delivery that gave it
+//     the original is gone) is no forgery any more: it is delivered like any op, joins the
+//     replica's log and model, and may conflict with the original elsewhere (a model or
+//     convergence failure), so such a deletion changes the failure;
 //   - a sync answers the recorded version vector from the responder's current log; where the
 //     answer arrives is its own deliver event, which stays as recorded;
 //   - a local edit at a down replica and a restart of a replica that is up are skipped with a

@@ -1,5 +1,6 @@
 #include "sim/schedule.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -13,12 +14,16 @@ namespace {
 // A full anti-entropy round between every ordered pair runs this often in the liveness phase.
 constexpr std::uint64_t kLivenessSyncInterval = 4;
 
+// How many recently sent ops a forgery may copy.
+constexpr std::size_t kRecentOpsMax = 64;
+
 }  // namespace
 
 Schedule::Schedule(std::uint64_t seed, const Options& options)
     : options_(options),
       schedule_(Rng(seed).fork("schedule")),
       faults_(Rng(seed).fork("faults")),
+      forge_(Rng(seed).fork("forge")),
       network_(options, Rng(seed).fork("network")) {
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
     workloads_.emplace_back(options_.op_mix, Rng(seed).fork("workload/" + std::to_string(i)), i);
@@ -34,7 +39,18 @@ void Schedule::drive(Simulation& simulation, std::vector<Event>* recorded) {
   recorded_ = nullptr;
 }
 
-void Schedule::send(std::uint64_t now, Message message) { network_.send(now, std::move(message)); }
+void Schedule::send(std::uint64_t now, Message message) {
+  if (options_.forge_per_mille > 0 && message.kind == Message::Kind::kOps) {
+    for (const Op& op : message.ops) {
+      const bool known = std::any_of(recent_ops_.begin(), recent_ops_.end(),
+                                     [&](const Op& recent) { return recent.id == op.id; });
+      if (known) continue;
+      recent_ops_.push_back(op);
+      if (recent_ops_.size() > kRecentOpsMax) recent_ops_.pop_front();
+    }
+  }
+  network_.send(now, std::move(message));
+}
 
 bool Schedule::choose_read_through() { return schedule_.chance(1, 2); }
 
@@ -91,6 +107,7 @@ void Schedule::safety_tick() {
       emit(Event{.kind = Event::Kind::kLocal, .replica = i, .edit = edit});
     }
   }
+  if (!simulation.failed() && forge_.chance(options_.forge_per_mille, 1000)) forge();
   if (!simulation.failed() && options_.replica_count > 1 &&
       schedule_.chance(options_.anti_entropy_per_mille, 1000)) {
     const auto from = static_cast<std::uint32_t>(schedule_.uniform_below(options_.replica_count));
@@ -99,6 +116,100 @@ void Schedule::safety_tick() {
     start_sync(from, to);
   }
   if (!simulation.failed()) deliver_due();
+}
+
+void Schedule::forge() {
+  std::vector<std::uint32_t> up;
+  for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
+    if (!simulation_->is_down(i)) up.push_back(i);
+  }
+  if (up.empty()) return;
+  const std::uint32_t target = forge_.pick(up);
+  std::optional<Op> op;
+  if (forge_.chance(1, 2)) op = forge_equivocation(target);
+  if (!op) op = forge_invalid();
+  emit(Event{.kind = Event::Kind::kForge, .replica = target, .ops = {std::move(*op)}});
+}
+
+std::optional<Op> Schedule::forge_equivocation(std::uint32_t target) {
+  // Only ids the target holds: a forged op it lacks would be a new op to it, accepted and
+  // spread by anti-entropy to replicas that hold the original, which would then reject it
+  // forever (and never converge).
+  const VersionVector held = simulation_->system(target).version_vector();
+  std::vector<const Op*> candidates;
+  for (const Op& op : recent_ops_) {
+    if (held.contains(op.id.replica, op.id.counter)) candidates.push_back(&op);
+  }
+  if (candidates.empty()) return std::nullopt;
+  const Op& original = *forge_.pick(candidates);
+  Op forged = original;
+  switch (forge_.uniform_below(3)) {
+    case 0:  // another place in the canonical order
+      forged.lamport = original.lamport < kMaxLamport ? original.lamport + 1 : 1;
+      break;
+    case 1:  // another node
+      forged.node = NodeId{original.node.high, original.node.low ^ 1};
+      break;
+    default:  // another value of a field of its kind
+      switch (original.kind) {
+        case OpKind::kInsert:
+        case OpKind::kMove:
+          forged.parent = original.parent == kRoot ? kTrash : kRoot;
+          break;
+        case OpKind::kPayload:
+          forged.payload = original.payload ? std::nullopt : std::optional<std::string>("forged");
+          break;
+        case OpKind::kDelete:
+        case OpKind::kTombstone:
+          forged.known_state =
+              original.known_state == VersionVector{}
+                  ? VersionVector::from_ranges({{original.id.replica, {1, original.id.counter}}})
+                  : VersionVector{};
+          break;
+      }
+      break;
+  }
+  TS_ASSERT(forged != original);
+  TS_ASSERT(validate_op(forged).is_ok());
+  return forged;
+}
+
+Op Schedule::forge_invalid() {
+  Op op = recent_ops_.empty() ? make_insert({ReplicaId::of("forger"), 1}, 1, kRoot,
+                                            NodeId::from_low(1), std::string("\x80\x00", 2))
+                              : recent_ops_[forge_.uniform_below(recent_ops_.size())];
+  // Each breaks one rule of validate_op() that a scenario file can still spell out.
+  switch (forge_.uniform_below(6)) {
+    case 0:
+      op.id.counter = 0;
+      break;
+    case 1:
+      op.lamport = 0;
+      break;
+    case 2:
+      op.id.counter = kMaxCounter + 1;
+      break;
+    case 3:
+      op.lamport = kMaxLamport + 1;
+      break;
+    case 4:  // an order key of an odd length (keys are 16-bit digits)
+      if (op.kind != OpKind::kInsert && op.kind != OpKind::kMove) {
+        op = make_insert(op.id, op.lamport, kRoot, op.node, "");
+      }
+      op.order_key += '\x01';
+      break;
+    default: {  // a delete without the known state it requires
+      Op deletion;
+      deletion.id = op.id;
+      deletion.lamport = op.lamport;
+      deletion.kind = OpKind::kDelete;
+      deletion.node = op.node;
+      op = std::move(deletion);
+      break;
+    }
+  }
+  TS_ASSERT(!validate_op(op).is_ok());
+  return op;
 }
 
 void Schedule::start_sync(std::uint32_t from, std::uint32_t to) {

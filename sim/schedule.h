@@ -3,14 +3,15 @@
 // It owns every random choice (one sub-seeded Rng per component, as before the split, so a
 // seed's run is unchanged by it) and the network, and drives the executor: each tick of the
 // safety phase it decides partitions, crashes, fault arming, local edits (through each
-// replica's Workload) and anti-entropy requests, then delivers what the network has due; in the
-// liveness phase it heals and calms the network, starts sync rounds, and ends the run once
-// every log is equal or the liveness budget is spent. Every decision becomes an Event that
-// Simulation executes; the executor calls back send() for the messages an event produces and
+// replica's Workload), forged input and anti-entropy requests, then delivers what the network
+// has due; in the liveness phase it heals and calms the network, starts sync rounds, and ends
+// the run once every log is equal or the liveness budget is spent. Every decision becomes an Event
+// that Simulation executes; the executor calls back send() for the messages an event produces and
 // choose_read_through() for the one choice made during execution. A replay has no schedule.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -39,6 +40,13 @@ class Schedule {
 
  private:
   void safety_tick();
+  // Emits a forge event for a random up replica (none if every replica is down).
+  void forge();
+  // A recently sent op that replica `target` holds, with one field changed; none if no recent
+  // op is held there.
+  std::optional<Op> forge_equivocation(std::uint32_t target);
+  // An op that validate_op() rejects, made from a recently sent one when there is any.
+  Op forge_invalid();
   void liveness();
   void start_sync(std::uint32_t from, std::uint32_t to);
   void deliver_due();
@@ -49,10 +57,15 @@ class Schedule {
   const Options& options_;
   Rng schedule_;
   Rng faults_;
+  // Byzantine input: its own stream, so forging (or not) shifts no other component's draws.
+  Rng forge_;
   Network network_;
   std::vector<Workload> workloads_;
   std::uint64_t now_ = 0;
   std::optional<std::uint64_t> partition_heals_at_;
+  // The last distinct ops sent over the network, oldest first: the originals a forgery copies.
+  // An op sent is acknowledged by its sender, so every replica holding its id holds this content.
+  std::deque<Op> recent_ops_;
   Simulation* simulation_ = nullptr;
   std::vector<Event>* recorded_ = nullptr;
 };

@@ -8,27 +8,12 @@
 #include "core/snapshot_diff.h"
 #include "sim/in_process_replica.h"
 #include "sim/schedule.h"
+#include "sim/simulation_replica.h"
 
 namespace treesim {
 namespace {
 
 constexpr std::size_t kRecentEvents = 40;
-
-VersionVector ids_of(const std::vector<Op>& ops) {
-  std::vector<std::pair<ReplicaId, CounterRange>> ranges;
-  ranges.reserve(ops.size());
-  for (const Op& op : ops) ranges.push_back({op.id.replica, {op.id.counter, op.id.counter}});
-  return VersionVector::from_ranges(ranges);
-}
-
-bool is_fault_code(StatusCode code) {
-  return code == StatusCode::kIoError || code == StatusCode::kStorageFull ||
-         code == StatusCode::kFaultInjected;
-}
-
-std::string head_to_display(const Head& head) {
-  return "seq=" + std::to_string(head.seq) + (head.key ? " key=" + head.key->to_display() : "");
-}
 
 }  // namespace
 
@@ -70,71 +55,15 @@ ReplicaId replica_id(std::uint32_t index) {
 
 }  // namespace
 
-struct Simulation::Replica {
-  Replica(std::uint32_t index_in, const ReplicaConfig& config, const SystemFactory& factory,
-          std::uint64_t seed)
-      : index(index_in), id(replica_id(index_in)), sut(factory(id, config, seed)) {}
-
-  std::uint32_t index;
-  ReplicaId id;
-  std::unique_ptr<SystemUnderTest> sut;
-  // The ops this replica acknowledged: what its log must hold.
-  model::Model model;
-  // Ops offered to this replica only in calls that failed: its log must not hold them.
-  std::set<OpId> failed_only;
-  // A call failed with an I/O error on a store whose failed commit may nevertheless be durable
-  // (SQLite: a COMMIT whose last sync failed is "not known to be durable"). Until the next
-  // restart the log reads as before the call; after it, the log may hold that call's ops.
-  bool commit_unsure = false;
-  bool down = false;
-  // A storage fault or fault point was armed (and may not have fired yet): fault errors are
-  // expected from this replica until the liveness phase clears them.
-  bool fault_armed = false;
-};
-
-// What the rollback checker compares: the state before a call.
-struct Before {
-  VersionVector log;
-  Snapshot snapshot;
-  Head head;
-  Frontier frontier;
-};
-
-namespace {
-
-Before capture(SystemUnderTest& sut) {
-  return {sut.version_vector(), sut.materialized_snapshot(), sut.head(), sut.frontier()};
-}
-
-// What differs between two captures, first difference first; none if they are equal.
-std::optional<std::string> describe_trace(const Before& before, const Before& after) {
-  if (after.log != before.log) {
-    return "log changed from " + before.log.to_display() + " to " + after.log.to_display();
-  }
-  if (after.head != before.head) {
-    return "head changed from " + head_to_display(before.head) + " to " +
-           head_to_display(after.head);
-  }
-  if (after.frontier != before.frontier) {
-    return "frontier changed from " + before.frontier.to_display() + " to " +
-           after.frontier.to_display();
-  }
-  if (after.snapshot != before.snapshot) {
-    return describe_snapshot_diff(before.snapshot, after.snapshot, 3);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 Simulation::Simulation(std::uint64_t seed, Options options, SystemFactory factory)
     : seed_(seed), options_(std::move(options)), trace_hash_(fnv1a64("treesim-trace-v1")) {
   TS_ASSERT(options_.replicas.size() == options_.replica_count);
   recent_.resize(kRecentEvents);
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
     const std::uint64_t replica_seed = Rng(seed).fork("replica-" + std::to_string(i)).next();
+    const ReplicaId id = replica_id(i);
     replicas_.push_back(
-        std::make_unique<Replica>(i, options_.replicas[i], factory, replica_seed));
+        std::make_unique<Replica>(i, id, factory(id, options_.replicas[i], replica_seed)));
   }
 }
 
@@ -269,6 +198,10 @@ void Simulation::execute(Event& event) {
     case Event::Kind::kArmFaultPoint:
       arm_fault_point(event.replica, event.countdown);
       return;
+    case Event::Kind::kForge:
+      TS_ASSERT(event.ops.size() == 1);
+      forge(event.replica, event.ops.front());
+      return;
     case Event::Kind::kLiveness:
       liveness();
       return;
@@ -391,6 +324,51 @@ void Simulation::deliver_ops(std::uint32_t to, const std::vector<Op>& batch, boo
     }
   }
   maybe_check(to, read_through);
+}
+
+void Simulation::forge(std::uint32_t index, const Op& op) {
+  Replica& replica = *replicas_[index];
+  const std::string who = "r" + std::to_string(index);
+  if (replica.down) {
+    // Only an edited list gets here: the schedule forges for up replicas only.
+    record(who + " down: forge " + op.to_display() + " skipped");
+    return;
+  }
+  const bool invalid = !validate_op(op).is_ok();
+  if (!invalid && !replica.sut->version_vector().contains(op.id.replica, op.id.counter)) {
+    // Only an edited list gets here: the schedule forges only ids the replica holds. Without
+    // the original the op is new, and the replica must take it like any delivery.
+    record(who + " forge " + op.to_display() + ": id not held, delivered as a new op");
+    bool read_through = false;
+    deliver_ops(index, {op}, read_through);
+    return;
+  }
+  // Never offered to the model, nor to failed_only: the replica holds the id (an equivocation)
+  // or the op never reaches its store (invalid).
+  const char* what = invalid ? "invalid" : "equivocation";
+  const StatusCode expected = invalid ? StatusCode::kInvalidArgument : StatusCode::kEquivocation;
+  ++stats_.forged_ops;
+  const Before before = capture(*replica.sut);
+  auto result = replica.sut->append({op});
+  ++stats_.appends;
+  if (result.is_ok()) {
+    record(who + " forge " + what + " " + op.to_display() + " accepted");
+    fail(FailureClass::kCorrectness, "forge", index,
+         std::string("the replica accepted a forged op (") + what + "): " + op.to_display());
+    return;
+  }
+  ++stats_.failed_calls;
+  const StatusCode code = result.status().code();
+  record(who + " forge " + what + " " + op.to_display() + " rejected: " + status_code_name(code));
+  // An armed storage fault may fire in the lookup of the stored op first.
+  if (code != expected && !(replica.fault_armed && is_fault_code(code))) {
+    fail(FailureClass::kCorrectness, "forge", index,
+         std::string("a forged op (") + what + ") was rejected with " +
+             result.status().to_string() + ", expected " + status_code_name(expected));
+    return;
+  }
+  check_no_trace(index, before, capture(*replica.sut), "forged append");
+  after_failed_call(index, code);
 }
 
 void Simulation::local_edit(std::uint32_t index, const LocalEdit& edit, bool& read_through) {
@@ -536,69 +514,6 @@ void Simulation::after_failed_call(std::uint32_t index, StatusCode code) {
   }
 }
 
-void Simulation::check_no_trace(std::uint32_t index, const Before& before, const Before& after,
-                                const char* call) {
-  const auto trace = describe_trace(before, after);
-  if (!trace) return;
-  const auto first = diff_snapshots(before.snapshot, after.snapshot, 1);
-  fail(FailureClass::kRollback, "rollback", index,
-       std::string("a failed ") + call + " left a trace: " + *trace,
-       first.empty() ? "" : snapshot_field_name(first[0].field));
-}
-
-void Simulation::maybe_check(std::uint32_t index, bool& read_through) {
-  // Only the replica the step touched can have changed.
-  if (++steps_since_check_ < options_.check_every) return;
-  steps_since_check_ = 0;
-  if (replicas_[index]->down) return;
-  if (schedule_ != nullptr) read_through = schedule_->choose_read_through();
-  check_replica(index, read_through);
-}
-
-void Simulation::check_replica(std::uint32_t index, bool read_through) {
-  Replica& replica = *replicas_[index];
-  ++stats_.checks;
-  if (auto broken = replica.sut->check_invariants()) {
-    fail(FailureClass::kCorrectness, "invariants", index, *broken);
-    return;
-  }
-  Snapshot actual;
-  if (replica.sut->frontier().is_none()) {
-    actual = replica.sut->materialized_snapshot();
-    if (replica.sut->head().seq != replica.model.op_count()) {
-      fail(FailureClass::kCorrectness, "model", index,
-           "head seq " + std::to_string(replica.sut->head().seq) + " but " +
-               std::to_string(replica.model.op_count()) + " ops were acknowledged");
-      return;
-    }
-  } else if (read_through) {
-    // A read catches up a pending frontier; it is a call like any other and may fail.
-    const Before before = capture(*replica.sut);
-    auto read = replica.sut->snapshot();
-    if (!read.is_ok()) {
-      record("r" + std::to_string(index) + " read failed: " + status_code_name(read.status().code()));
-      if (!replica.fault_armed || !is_fault_code(read.status().code())) {
-        fail(FailureClass::kCorrectness, "read", index, "read failed: " + read.status().to_string());
-        return;
-      }
-      check_no_trace(index, before, capture(*replica.sut), "read");
-      after_failed_call(index, read.status().code());
-      return;
-    }
-    record("r" + std::to_string(index) + " read caught up " + head_to_display(replica.sut->head()));
-    actual = std::move(*read);
-  } else {
-    return;  // pending and not reading: nothing to compare yet
-  }
-  const Snapshot expected = replica.model.snapshot();
-  if (actual != expected) {
-    const auto first = diff_snapshots(expected, actual, 1);
-    fail(FailureClass::kCorrectness, "model", index,
-         "snapshot differs from the model of its log:\n" + describe_snapshot_diff(expected, actual, 5),
-         first.empty() ? "" : snapshot_field_name(first[0].field));
-  }
-}
-
 // --- the liveness phase ---
 
 void Simulation::liveness() {
@@ -609,69 +524,6 @@ void Simulation::liveness() {
     if (replicas_[i]->down) restart(i);
     if (failed()) return;
   }
-}
-
-void Simulation::end() {
-  for (const auto& replica : replicas_) {
-    if (replica->down) {
-      // Only an edited list gets here: the liveness event restarts every down replica.
-      fail(FailureClass::kConvergence, "convergence", replica->index,
-           "the replica is down at the end of the run");
-      return;
-    }
-  }
-  const VersionVector first = replicas_[0]->sut->version_vector();
-  for (const auto& replica : replicas_) {
-    if (replica->sut->version_vector() != first) {
-      fail(FailureClass::kConvergence, "convergence", std::nullopt,
-           "logs still differ after " + std::to_string(options_.liveness_ticks_max) +
-               " liveness ticks");
-      return;
-    }
-  }
-  record("quiet: every replica holds " + first.to_display());
-  check_convergence();
-}
-
-void Simulation::check_convergence() {
-  model::Model all;
-  for (const auto& replica : replicas_) {
-    if (Status status = all.add_all(replica->model.sorted_ops()); !status.is_ok()) {
-      fail(FailureClass::kCorrectness, "model", replica->index,
-           "acknowledged ops conflict across replicas: " + status.to_string());
-      return;
-    }
-  }
-  const Snapshot expected = all.snapshot();
-  const VersionVector ids = ids_of(all.sorted_ops());
-  for (const auto& replica : replicas_) {
-    if (Status status = replica->sut->ensure_materialized(); !status.is_ok()) {
-      fail(FailureClass::kConvergence, "convergence", replica->index,
-           "ensure_materialized failed with faults off: " + status.to_string());
-      return;
-    }
-    if (replica->sut->version_vector() != ids) {
-      fail(FailureClass::kConvergence, "convergence", replica->index,
-           "log " + replica->sut->version_vector().to_display() + " differs from the union " +
-               ids.to_display());
-      return;
-    }
-    check_replica(replica->index, /*read_through=*/true);
-    if (failed()) return;
-    const Snapshot actual = replica->sut->materialized_snapshot();
-    if (actual != expected) {
-      const auto first = diff_snapshots(expected, actual, 1);
-      fail(FailureClass::kConvergence, "convergence", replica->index,
-           "snapshot differs from the model of all ops:\n" +
-               describe_snapshot_diff(expected, actual, 5),
-           first.empty() ? "" : snapshot_field_name(first[0].field));
-      return;
-    }
-  }
-  stats_.final_op_count = all.op_count();
-  stats_.final_node_count = expected.rows.size();
-  record("converged: " + std::to_string(all.op_count()) + " ops, " +
-         std::to_string(expected.rows.size()) + " nodes");
 }
 
 }  // namespace treesim

@@ -12,6 +12,9 @@
 //               mode: the log gains the batch, the frontier is at or before its first new key);
 //   affected    the affected nodes of a call cover every node whose snapshot row changed;
 //   durability  after a crash and restart the log holds exactly the acknowledged ops;
+//   forge       byzantine input (a forged op: an id the replica holds reused with other content,
+//               or an op validate_op() rejects) is rejected as equivocation or as invalid, and
+//               leaves no trace (the rollback checker's comparison);
 //   convergence at the end, every replica holds the same log and the model's snapshot of it.
 // Every event is folded into a trace hash; the same seed and options give the same hash.
 //
@@ -48,6 +51,7 @@ struct RunStats {
   std::uint64_t ops_delivered = 0;
   std::uint64_t failed_calls = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t forged_ops = 0;
   std::uint64_t checks = 0;
   std::uint64_t final_op_count = 0;
   std::uint64_t final_node_count = 0;
@@ -88,9 +92,9 @@ class Simulation {
 
   // Executes `events` in order, stopping at the first failure, without any random choice.
   // Preconditions (asserted; sim/scenario.h checks them when it reads a file): every replica
-  // index is below replica_count, a sync's replica and peer differ, a delivery is not empty,
-  // ticks never decrease. The end-of-run checks are the kEnd event's: a list without one
-  // ends after its last event with only the per-step checks done.
+  // index is below replica_count, a sync's replica and peer differ, a delivery is not empty, a
+  // forge holds exactly one op, ticks never decrease. The end-of-run checks are the kEnd
+  // event's: a list without one ends after its last event with only the per-step checks done.
   RunResult replay(const std::vector<Event>& events);
 
  private:
@@ -122,6 +126,10 @@ class Simulation {
   void arm_fault_point(std::uint32_t index, std::uint64_t countdown);
   void deliver_ops(std::uint32_t to, const std::vector<Op>& batch, bool& read_through);
   void answer_sync(std::uint32_t responder, std::uint32_t requester, const VersionVector& known);
+  // Byzantine input: `op` arrives at replica `index`, which must reject it as an equivocation
+  // (it holds op.id with other content) or as invalid. A valid op whose id it does not hold
+  // (only an edited list gets there) is no forgery: it is delivered like any op.
+  void forge(std::uint32_t index, const Op& op);
   void liveness();
   void end();
   // Checks replica `index` if check_every steps have passed; whether it reads through a pending

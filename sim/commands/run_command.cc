@@ -50,6 +50,8 @@ std::string reproduce_line(std::uint64_t seed, const RunOptions& options,
                    defaults.storage_fault_per_mille);
     add_if_changed(line, "--fault-point-per-mille", simulation.fault_point_per_mille,
                    defaults.fault_point_per_mille);
+    add_if_changed(line, "--forge-per-mille", simulation.forge_per_mille,
+                   defaults.forge_per_mille);
     const RunOptions run_defaults;
     if (options.store != run_defaults.store) line += " --store " + options.store;
     if (options.strategy != run_defaults.strategy) line += " --strategy " + options.strategy;
@@ -227,6 +229,10 @@ void register_run_command(CLI::App& app, int* exit_code) {
   command->add_option("--storage-fault-per-mille", simulation.storage_fault_per_mille)
       ->capture_default_str();
   command->add_option("--fault-point-per-mille", simulation.fault_point_per_mille)
+      ->capture_default_str();
+  command->add_option("--forge-per-mille", simulation.forge_per_mille,
+                      "Chance per tick that a replica receives a forged op (equivocating or "
+                      "invalid), which it must reject")
       ->capture_default_str();
   command->add_option("--store", options->store, "Every replica's store")
       ->check(CLI::IsMember({"sqlite", "memory"}))

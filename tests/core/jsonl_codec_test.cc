@@ -212,6 +212,37 @@ TEST(JsonlDecode, KnownStateIsNormalizedByUnionOnDecode) {
   EXPECT_EQ(op->known_state->to_display(), "{j:1..6,9}");
 }
 
+// ---- Unvalidated ops (the simulator's forged input) -------------------------------------------
+
+TEST(JsonlUnvalidated, AnOpBreakingValidationRoundTripsExactly) {
+  Op odd_key = ValidOp(OpKind::kMove);
+  odd_key.order_key = "\x80";
+  Op counter_zero = ValidOp(OpKind::kInsert);
+  counter_zero.id.counter = 0;
+  Op lamport_too_big = ValidOp(OpKind::kPayload);
+  lamport_too_big.lamport = kMaxLamport + 1;
+  Op delete_without_known_state = ValidOp(OpKind::kDelete);
+  delete_without_known_state.known_state.reset();
+  for (const Op& op : {odd_key, counter_zero, lamport_too_big, delete_without_known_state}) {
+    ASSERT_FALSE(validate_op(op).is_ok()) << op.to_display();
+    const std::string line = encode_unvalidated_op_json_line(op);
+    EXPECT_FALSE(op_from_json(Json::parse(line)).is_ok()) << line;
+    const Result<Op> read = unvalidated_op_from_json(Json::parse(line));
+    ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+    EXPECT_EQ(*read, op) << line;
+  }
+  // A valid op has the same line either way.
+  EXPECT_EQ(encode_unvalidated_op_json_line(ValidOp(OpKind::kInsert)),
+            encode_op_json_line(ValidOp(OpKind::kInsert)));
+}
+
+TEST(JsonlUnvalidated, TheShapeRulesStillApply) {
+  const Result<Op> read =
+      unvalidated_op_from_json(Json::parse(With(OpKind::kDelete, "order_key", "8000")));
+  ASSERT_FALSE(read.is_ok());
+  EXPECT_EQ(read.status().message(), "field 'order_key': not allowed on a delete");
+}
+
 // ---- One case per rejection rule ------------------------------------------------------------
 
 struct Rejection {

@@ -18,7 +18,10 @@ enum class Lie {
   kHidesAffected,
   kForgetsAfterRestart,
   kNeverAnswersSync,
-  kHeadMovesOnFailure
+  kHeadMovesOnFailure,
+  // Takes byzantine input silently: an append the materializer rejects as an equivocation or
+  // as invalid returns ok, without appending anything.
+  kAcceptsForgery
 };
 
 // The real materializer, with one lie told through the SystemUnderTest interface.
@@ -38,6 +41,13 @@ class LyingReplica final : public SystemUnderTest {
   Result<AppendResult> append(const std::vector<Op>& batch) override {
     auto result = inner_.append(batch);
     if (result.is_ok() && lie_ == Lie::kHidesAffected) result->affected.clear();
+    if (!result.is_ok() && lie_ == Lie::kAcceptsForgery &&
+        (result.status().code() == StatusCode::kEquivocation ||
+         result.status().code() == StatusCode::kInvalidArgument)) {
+      AppendResult accepted;
+      accepted.head = inner_.head();
+      return accepted;
+    }
     if (!result.is_ok()) failed_once_ = true;
     return result;
   }

@@ -1,8 +1,8 @@
-// Scenario files: every event kind survives writing and reading; replaying a recorded run
-// gives the same result, failure and trace hash without the seed's schedule; every malformed
-// file is rejected with a message naming the field or event; and a list with events deleted
-// still replays. Method: runs are recorded, written to text, parsed back and replayed, and
-// results are compared field by field.
+// Scenario files: every event kind survives writing and reading (a forged op even when it is
+// invalid); replaying a recorded run gives the same result, failure and trace hash without the
+// seed's schedule; every malformed file is rejected with a message naming the field or event;
+// and a list with events deleted still replays. Method: runs are recorded, written to text,
+// parsed back and replayed, and results are compared field by field.
 #include "sim/scenario.h"
 
 #include <gtest/gtest.h>
@@ -48,6 +48,7 @@ Options faulty_options() {
   options.drop_per_mille = 200;
   options.duplicate_per_mille = 100;
   options.reorder_ticks_max = 10;
+  options.forge_per_mille = 100;
   options.check_every = 3;
   return normalized(options);
 }
@@ -120,6 +121,11 @@ Scenario every_kind() {
   Event fault_point = event(Event::Kind::kArmFaultPoint, 12, 1);
   fault_point.countdown = 3;
   events.push_back(fault_point);
+  Event forge = event(Event::Kind::kForge, 13, 2);
+  Op invalid = make_move({a, 1}, 1, second, first, std::string("\x80", 1));  // an odd key
+  invalid.id.counter = 0;
+  forge.ops = {invalid};
+  events.push_back(forge);
   events.push_back(event(Event::Kind::kLiveness, 60));
   events.push_back(event(Event::Kind::kEnd, 64));
   scenario.events = std::move(events);
@@ -150,6 +156,7 @@ void ExpectSameRun(const RunResult& expected, const RunResult& actual) {
   EXPECT_EQ(expected.stats.ops_delivered, actual.stats.ops_delivered);
   EXPECT_EQ(expected.stats.failed_calls, actual.stats.failed_calls);
   EXPECT_EQ(expected.stats.crashes, actual.stats.crashes);
+  EXPECT_EQ(expected.stats.forged_ops, actual.stats.forged_ops);
   EXPECT_EQ(expected.stats.checks, actual.stats.checks);
   EXPECT_EQ(expected.stats.final_op_count, actual.stats.final_op_count);
   EXPECT_EQ(expected.stats.final_node_count, actual.stats.final_node_count);
@@ -188,7 +195,7 @@ std::set<Event::Kind> kinds_of(const std::vector<Event>& events) {
 
 TEST(Scenario, EveryEventKindRoundTripsThroughItsText) {
   const Scenario scenario = every_kind();
-  EXPECT_EQ(kinds_of(*scenario.events).size(), 11u);
+  EXPECT_EQ(kinds_of(*scenario.events).size(), 12u);
   const std::string text = scenario_to_json_text(scenario);
   const Scenario parsed = reread(scenario);
   EXPECT_EQ(parsed, scenario);
@@ -236,7 +243,7 @@ TEST(Replay, RecordedFaultyRunHoldsEveryKindAndReplaysExactly) {
   for (Event::Kind kind :
        {Event::Kind::kLocal, Event::Kind::kDeliver, Event::Kind::kSync, Event::Kind::kPartition,
         Event::Kind::kCrash, Event::Kind::kArmStorageFault, Event::Kind::kArmFaultPoint,
-        Event::Kind::kLiveness, Event::Kind::kEnd}) {
+        Event::Kind::kForge, Event::Kind::kLiveness, Event::Kind::kEnd}) {
     EXPECT_EQ(kinds.count(kind), 1u) << "kind " << static_cast<int>(kind) << " never recorded";
   }
   ExpectSameRun(recorded.run, run_scenario(recorded.scenario));
@@ -285,7 +292,86 @@ INSTANTIATE_TEST_SUITE_P(EveryLie, RecordedFailure,
                                            LieCase{Lie::kNeverAnswersSync, "convergence",
                                                    with(&Options::drop_per_mille, 500)},
                                            LieCase{Lie::kHeadMovesOnFailure, "rollback",
-                                                   with(&Options::storage_fault_per_mille, 200)}));
+                                                   with(&Options::storage_fault_per_mille, 200)},
+                                           LieCase{Lie::kAcceptsForgery, "forge",
+                                                   with(&Options::forge_per_mille, 100)}));
+
+// --- byzantine input ---
+
+std::string trace_of(const RunResult& result) {
+  std::string trace;
+  for (const std::string& line : result.recent_events) trace += line + "\n";
+  return trace;
+}
+
+Event forge(std::uint64_t tick, std::uint32_t replica, Op op) {
+  Event out = event(Event::Kind::kForge, tick, replica);
+  out.ops = {std::move(op)};
+  return out;
+}
+
+Event deliver(std::uint64_t tick, std::uint32_t replica, Op op) {
+  Event out = event(Event::Kind::kDeliver, tick, replica);
+  out.ops = {std::move(op)};
+  return out;
+}
+
+TEST(Forge, EquivocatingAndInvalidOpsAreRejectedWithoutATrace) {
+  const Op original = make_insert({ReplicaId::of("a"), 1}, 1, kRoot, NodeId{1, 1},
+                                  std::string("\x80\x00", 2), "x");
+  Op equivocation = original;
+  equivocation.parent = kTrash;
+  Op invalid = original;
+  invalid.lamport = 0;
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.events = std::vector<Event>{
+      deliver(0, 1, original),   forge(1, 1, equivocation), forge(1, 0, invalid),
+      deliver(2, 0, original),   deliver(2, 2, original),   forge(3, 2, equivocation),
+      event(Event::Kind::kLiveness, 4), event(Event::Kind::kEnd, 5)};
+  const Scenario parsed = reread(scenario);
+  EXPECT_EQ(parsed, scenario);
+  const RunResult result = run_scenario(parsed);
+  ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+  EXPECT_EQ(result.stats.forged_ops, 3u);
+  EXPECT_EQ(result.stats.final_op_count, 1u);
+  EXPECT_EQ(result.probes.count(Probe::kEquivocationReject), 2u);
+  EXPECT_EQ(result.probes.count(Probe::kInvalidReject), 1u);
+  const std::string trace = trace_of(result);
+  EXPECT_NE(trace.find("t1 r1 forge equivocation a:1@1 insert 0x10000000000000001 -> TRASH"),
+            std::string::npos)
+      << trace;
+  EXPECT_NE(trace.find("rejected: equivocation"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("t1 r0 forge invalid a:1@0"), std::string::npos) << trace;
+}
+
+TEST(Forge, RecordedRunForgesBothKindsAndReplaysExactly) {
+  Options options = small_options();
+  options.safety_ticks = 80;
+  options.forge_per_mille = 150;
+  const Recorded recorded = record(4, normalized(options));
+  ASSERT_FALSE(recorded.run.failure.has_value()) << recorded.run.failure->to_display();
+  EXPECT_EQ(kinds_of(*recorded.scenario.events).count(Event::Kind::kForge), 1u);
+  EXPECT_GT(recorded.run.stats.forged_ops, 0u);
+  EXPECT_GT(recorded.run.probes.count(Probe::kEquivocationReject), 0u);
+  EXPECT_GT(recorded.run.probes.count(Probe::kInvalidReject), 0u);
+  ExpectSameRun(recorded.run, run_scenario(recorded.scenario));
+}
+
+TEST(Forge, AForgeryOfAnIdTheReplicaDoesNotHoldIsDeliveredAsANewOp) {
+  // Only an edited list gets here (the schedule forges held ids only): without the original,
+  // the op is simply new, and it is checked like any delivery.
+  const Op op = make_insert({ReplicaId::of("a"), 1}, 1, kRoot, NodeId{1, 1},
+                            std::string("\x80\x00", 2));
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.events = std::vector<Event>{forge(0, 1, op)};
+  const RunResult result = run_scenario(scenario);
+  ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+  EXPECT_EQ(result.stats.forged_ops, 0u);
+  EXPECT_EQ(result.stats.ops_delivered, 1u);
+  EXPECT_NE(trace_of(result).find("id not held, delivered as a new op"), std::string::npos);
+}
 
 // --- edited lists ---
 
@@ -345,12 +431,6 @@ RunResult run_failed_commit_then_crash(CrashPolicy policy) {
       local(1, 0, edit(LocalEdit::Kind::kInsert, NodeId{1, 2}, kRoot)),  // its commit fails
       event(Event::Kind::kCrash, 2, 0)};
   return run_scenario(scenario);
-}
-
-std::string trace_of(const RunResult& result) {
-  std::string trace;
-  for (const std::string& line : result.recent_events) trace += line + "\n";
-  return trace;
 }
 
 TEST(UnsureCommit, AnOpWhoseCommitSyncFailedButReachedTheDiskIsAdopted) {
@@ -491,6 +571,13 @@ INSTANTIATE_TEST_SUITE_P(
                       "counter": 0, "lamport": 1, "kind": "payload", "node": )" +
                               kNode + "}]}"),
                   "events[0].ops[0]: "},
+        Malformed{"ForgeWithoutOp", with_events(R"({"tick": 0, "kind": "forge", "to": 1})"),
+                  "field 'events[0].op': required on a forge event, but missing"},
+        Malformed{"ForgedOpOfNoShape",
+                  with_events(R"({"tick": 0, "kind": "forge", "to": 1, "op": {"replica": "61",
+                      "counter": 0, "lamport": 1, "kind": "delete", "node": )" +
+                              kNode + R"(, "payload": "00"}})"),
+                  "events[0].op: field 'payload': not allowed on a delete"},
         Malformed{"EmptyDelivery",
                   with_events(R"({"tick": 0, "kind": "deliver", "to": 1, "ops": []})"),
                   "field 'events[0].ops': expected an array of at least one op"},

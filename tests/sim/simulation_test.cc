@@ -42,6 +42,37 @@ TEST(Simulation, SwarmProfilesPassAndAreDrawnFromTheSeed) {
   }
 }
 
+TEST(Simulation, ForgedInputIsRejectedUnderEveryOtherFault) {
+  // Forgeries land between crashes, storage faults and fault points, on both stores and in
+  // deferred mode: every one must be rejected cleanly, and the run still converges.
+  for (const StoreKind store : {StoreKind::kSqlite, StoreKind::kMemory}) {
+    Options options = small_options();
+    options.forge_per_mille = 200;
+    options.crash_per_mille = 20;
+    options.storage_fault_per_mille = 60;
+    options.fault_point_per_mille = 60;
+    options.drop_per_mille = 200;
+    options.replicas.assign(options.replica_count, ReplicaConfig{.store = store, .deferred = true});
+    ASSERT_TRUE(options.normalize().is_ok());
+    const RunResult result = Simulation(9, options).run();
+    ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+    EXPECT_GT(result.stats.forged_ops, 5u);
+    EXPECT_GT(result.probes.count(Probe::kEquivocationReject), 0u);
+    EXPECT_GT(result.probes.count(Probe::kInvalidReject), 0u);
+  }
+}
+
+TEST(Swarm, SomeProfilesForgeAndForgeryStaysRare) {
+  std::uint32_t forging = 0;
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    Rng profile = Rng(seed).fork("swarm");
+    const Options options = Options::swarm(profile);
+    EXPECT_LE(options.forge_per_mille, 20u) << "seed " << seed;
+    if (options.forge_per_mille > 0) ++forging;
+  }
+  EXPECT_GT(forging, 0u);
+}
+
 struct LieCase {
   Lie lie;
   FailureClass expected_class;
@@ -78,7 +109,9 @@ INSTANTIATE_TEST_SUITE_P(
         LieCase{Lie::kNeverAnswersSync, FailureClass::kConvergence, "convergence",
                 with(&Options::drop_per_mille, 500)},
         LieCase{Lie::kHeadMovesOnFailure, FailureClass::kRollback, "rollback",
-                with(&Options::storage_fault_per_mille, 200)}));
+                with(&Options::storage_fault_per_mille, 200)},
+        LieCase{Lie::kAcceptsForgery, FailureClass::kCorrectness, "forge",
+                with(&Options::forge_per_mille, 100)}));
 
 }  // namespace
 }  // namespace treesim

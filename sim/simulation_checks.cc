@@ -1,0 +1,167 @@
+// The checkers of a simulation (sim/simulation.h lists them): the rollback checker's
+// comparison of captures, the model and invariants check of one replica after a step, and the
+// end-of-run convergence check. The executor (sim/simulation.cc) calls them after every event.
+#include <optional>
+#include <string>
+
+#include "core/snapshot_diff.h"
+#include "sim/schedule.h"
+#include "sim/simulation.h"
+#include "sim/simulation_replica.h"
+
+namespace treesim {
+namespace {
+
+// What differs between two captures, first difference first; none if they are equal.
+std::optional<std::string> describe_trace(const Before& before, const Before& after) {
+  if (after.log != before.log) {
+    return "log changed from " + before.log.to_display() + " to " + after.log.to_display();
+  }
+  if (after.head != before.head) {
+    return "head changed from " + head_to_display(before.head) + " to " +
+           head_to_display(after.head);
+  }
+  if (after.frontier != before.frontier) {
+    return "frontier changed from " + before.frontier.to_display() + " to " +
+           after.frontier.to_display();
+  }
+  if (after.snapshot != before.snapshot) {
+    return describe_snapshot_diff(before.snapshot, after.snapshot, 3);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Simulation::check_no_trace(std::uint32_t index, const Before& before, const Before& after,
+                                const char* call) {
+  const auto trace = describe_trace(before, after);
+  if (!trace) return;
+  const auto first = diff_snapshots(before.snapshot, after.snapshot, 1);
+  fail(FailureClass::kRollback, "rollback", index,
+       std::string("a failed ") + call + " left a trace: " + *trace,
+       first.empty() ? "" : snapshot_field_name(first[0].field));
+}
+
+void Simulation::maybe_check(std::uint32_t index, bool& read_through) {
+  // Only the replica the step touched can have changed.
+  if (++steps_since_check_ < options_.check_every) return;
+  steps_since_check_ = 0;
+  if (replicas_[index]->down) return;
+  if (schedule_ != nullptr) read_through = schedule_->choose_read_through();
+  check_replica(index, read_through);
+}
+
+void Simulation::check_replica(std::uint32_t index, bool read_through) {
+  Replica& replica = *replicas_[index];
+  ++stats_.checks;
+  if (auto broken = replica.sut->check_invariants()) {
+    fail(FailureClass::kCorrectness, "invariants", index, *broken);
+    return;
+  }
+  Snapshot actual;
+  if (replica.sut->frontier().is_none()) {
+    actual = replica.sut->materialized_snapshot();
+    if (replica.sut->head().seq != replica.model.op_count()) {
+      fail(FailureClass::kCorrectness, "model", index,
+           "head seq " + std::to_string(replica.sut->head().seq) + " but " +
+               std::to_string(replica.model.op_count()) + " ops were acknowledged");
+      return;
+    }
+  } else if (read_through) {
+    // A read catches up a pending frontier; it is a call like any other and may fail.
+    const Before before = capture(*replica.sut);
+    auto read = replica.sut->snapshot();
+    if (!read.is_ok()) {
+      record("r" + std::to_string(index) +
+             " read failed: " + status_code_name(read.status().code()));
+      if (!replica.fault_armed || !is_fault_code(read.status().code())) {
+        fail(FailureClass::kCorrectness, "read", index,
+             "read failed: " + read.status().to_string());
+        return;
+      }
+      check_no_trace(index, before, capture(*replica.sut), "read");
+      after_failed_call(index, read.status().code());
+      return;
+    }
+    record("r" + std::to_string(index) + " read caught up " + head_to_display(replica.sut->head()));
+    actual = std::move(*read);
+  } else {
+    return;  // pending and not reading: nothing to compare yet
+  }
+  const Snapshot expected = replica.model.snapshot();
+  if (actual != expected) {
+    const auto first = diff_snapshots(expected, actual, 1);
+    fail(FailureClass::kCorrectness, "model", index,
+         "snapshot differs from the model of its log:\n" +
+             describe_snapshot_diff(expected, actual, 5),
+         first.empty() ? "" : snapshot_field_name(first[0].field));
+  }
+}
+
+// --- the end of the run ---
+
+void Simulation::end() {
+  for (const auto& replica : replicas_) {
+    if (replica->down) {
+      // Only an edited list gets here: the liveness event restarts every down replica.
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "the replica is down at the end of the run");
+      return;
+    }
+  }
+  const VersionVector first = replicas_[0]->sut->version_vector();
+  for (const auto& replica : replicas_) {
+    if (replica->sut->version_vector() != first) {
+      fail(FailureClass::kConvergence, "convergence", std::nullopt,
+           "logs still differ after " + std::to_string(options_.liveness_ticks_max) +
+               " liveness ticks");
+      return;
+    }
+  }
+  record("quiet: every replica holds " + first.to_display());
+  check_convergence();
+}
+
+void Simulation::check_convergence() {
+  model::Model all;
+  for (const auto& replica : replicas_) {
+    if (Status status = all.add_all(replica->model.sorted_ops()); !status.is_ok()) {
+      fail(FailureClass::kCorrectness, "model", replica->index,
+           "acknowledged ops conflict across replicas: " + status.to_string());
+      return;
+    }
+  }
+  const Snapshot expected = all.snapshot();
+  const VersionVector ids = ids_of(all.sorted_ops());
+  for (const auto& replica : replicas_) {
+    if (Status status = replica->sut->ensure_materialized(); !status.is_ok()) {
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "ensure_materialized failed with faults off: " + status.to_string());
+      return;
+    }
+    if (replica->sut->version_vector() != ids) {
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "log " + replica->sut->version_vector().to_display() + " differs from the union " +
+               ids.to_display());
+      return;
+    }
+    check_replica(replica->index, /*read_through=*/true);
+    if (failed()) return;
+    const Snapshot actual = replica->sut->materialized_snapshot();
+    if (actual != expected) {
+      const auto first = diff_snapshots(expected, actual, 1);
+      fail(FailureClass::kConvergence, "convergence", replica->index,
+           "snapshot differs from the model of all ops:\n" +
+               describe_snapshot_diff(expected, actual, 5),
+           first.empty() ? "" : snapshot_field_name(first[0].field));
+      return;
+    }
+  }
+  stats_.final_op_count = all.op_count();
+  stats_.final_node_count = expected.rows.size();
+  record("converged: " + std::to_string(all.op_count()) + " ops, " +
+         std::to_string(expected.rows.size()) + " nodes");
+}
+
+}  // namespace treesim
