@@ -43,26 +43,15 @@ VisibleTree derive_visible_tree(const Snapshot& snapshot) {
     if (!row.parent || row.parent->is_trash() || row.tombstoned) continue;
     by_parent[*row.parent].push_back(&row);
   }
-  VisibleTree tree;
-  std::vector<NodeId> stack = {kRoot};
-  // Each node has one stored parent, so a node is pushed at most once: the walk terminates even
-  // if rows contain a parent cycle (such nodes are unreachable from ROOT).
-  while (!stack.empty()) {
-    const NodeId parent = stack.back();
-    stack.pop_back();
-    auto& list = tree.children[parent];
+  return walk_visible_tree([&](NodeId parent, std::vector<NodeId>& list) {
     auto it = by_parent.find(parent);
-    if (it == by_parent.end()) continue;
+    if (it == by_parent.end()) return;
     std::vector<const SnapshotRow*> rows = it->second;
     std::sort(rows.begin(), rows.end(), [](const SnapshotRow* a, const SnapshotRow* b) {
       return std::tie(a->order_key, a->node) < std::tie(b->order_key, b->node);
     });
-    for (const SnapshotRow* row : rows) {
-      list.push_back(row->node);
-      stack.push_back(row->node);
-    }
-  }
-  return tree;
+    for (const SnapshotRow* row : rows) list.push_back(row->node);
+  });
 }
 
 std::vector<NodeId> VisibleTree::preorder() const {

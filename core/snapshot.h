@@ -57,4 +57,22 @@ struct VisibleTree {
 // tombstoned, ordered by (order_key bytes, node id); only nodes reachable from ROOT appear.
 VisibleTree derive_visible_tree(const Snapshot& snapshot);
 
+// The walk both derive_visible_tree() and a materializer's own index use: from ROOT,
+// `append_visible_children(parent, list)` appends the visible children of `parent` in order.
+// Each node has one stored parent, so a node is listed at most once: the walk terminates even
+// if the stored parents contain a cycle (such nodes are unreachable from ROOT).
+template <typename AppendVisibleChildren>
+VisibleTree walk_visible_tree(AppendVisibleChildren&& append_visible_children) {
+  VisibleTree tree;
+  std::vector<NodeId> stack = {kRoot};
+  while (!stack.empty()) {
+    const NodeId parent = stack.back();
+    stack.pop_back();
+    std::vector<NodeId>& list = tree.children[parent];
+    append_visible_children(parent, list);
+    stack.insert(stack.end(), list.begin(), list.end());
+  }
+  return tree;
+}
+
 }  // namespace treesim

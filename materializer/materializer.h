@@ -112,6 +112,8 @@ class Materializer {
 
   // The state as materialized so far, without catching up (for checkers and tests).
   Snapshot materialized_snapshot() const { return tree_.snapshot(); }
+  // derive_visible_tree(materialized_snapshot()), cheaper (what the simulator's workload reads).
+  VisibleTree materialized_visible_tree() const { return tree_.visible_tree(); }
   const Head& head() const { return meta_.head; }
   const Frontier& frontier() const { return meta_.frontier; }
   const ReplicaId& replica() const { return replica_; }

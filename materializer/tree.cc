@@ -255,6 +255,16 @@ SnapshotRow Tree::snapshot_row(NodeId node) const {
   return row;
 }
 
+VisibleTree Tree::visible_tree() const {
+  return walk_visible_tree([&](NodeId parent, std::vector<NodeId>& list) {
+    const ChildSet* set = parent.is_trash() ? nullptr : children(parent);
+    if (set == nullptr) return;
+    for (const ChildEntry& child : *set) {
+      if (!find(child.node)->tombstoned) list.push_back(child.node);
+    }
+  });
+}
+
 Snapshot Tree::snapshot() const {
   std::vector<NodeId> ids;
   ids.reserve(nodes_.size());

@@ -113,6 +113,9 @@ class Tree {
   Snapshot snapshot() const;
   // The canonical row of one node (not ROOT); the state must contain it.
   SnapshotRow snapshot_row(NodeId node) const;
+  // derive_visible_tree(snapshot()), read straight off the children index: O(visible nodes),
+  // without building rows.
+  VisibleTree visible_tree() const;
 
   // Walks from `start` up through stored parents: calls `visit(id, node)` on `start` (if known)
   // and on each ancestor until `visit` returns false, or after ROOT, a detached node, a node

@@ -106,6 +106,9 @@ Result<LocalResult> InProcessReplica::local(const LocalEdit& edit) {
 Status InProcessReplica::ensure_materialized() { return materializer().ensure_materialized(); }
 Result<Snapshot> InProcessReplica::snapshot() { return materializer().snapshot(); }
 Snapshot InProcessReplica::materialized_snapshot() { return materializer().materialized_snapshot(); }
+VisibleTree InProcessReplica::materialized_visible_tree() {
+  return materializer().materialized_visible_tree();
+}
 Head InProcessReplica::head() { return materializer().head(); }
 Frontier InProcessReplica::frontier() { return materializer().frontier(); }
 VersionVector InProcessReplica::version_vector() { return materializer().version_vector(); }

@@ -44,6 +44,7 @@ class InProcessReplica final : public SystemUnderTest {
 
   Result<Snapshot> snapshot() override;
   Snapshot materialized_snapshot() override;
+  VisibleTree materialized_visible_tree() override;
   Head head() override;
   Frontier frontier() override;
   VersionVector version_vector() override;

@@ -103,7 +103,7 @@ void Schedule::safety_tick() {
       emit(Event{.kind = Event::Kind::kArmFaultPoint, .replica = i, .countdown = n});
     }
     if (schedule_.chance(options_.edit_per_mille, 1000)) {
-      const LocalEdit edit = workloads_[i].next(simulation.system(i).materialized_snapshot());
+      const LocalEdit edit = workloads_[i].next(simulation.system(i).materialized_visible_tree());
       emit(Event{.kind = Event::Kind::kLocal, .replica = i, .edit = edit});
     }
   }

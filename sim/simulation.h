@@ -135,7 +135,12 @@ class Simulation {
   // Checks replica `index` if check_every steps have passed; whether it reads through a pending
   // frontier is the schedule's choice in a run and `read_through` in a replay.
   void maybe_check(std::uint32_t index, bool& read_through);
-  // The rollback checker: a failed `call` must leave `after` equal to `before`.
+  // Whether the step now starting will be checked (maybe_check's count): only then is a
+  // snapshot captured before the call and the affected nodes compared.
+  bool step_checked() const { return steps_since_check_ + 1 >= options_.check_every; }
+  // The rollback checker: a failed `call` must leave `after` (captured with its snapshot) equal
+  // to `before`. Without a snapshot before, a state that was caught up (no frontier) must still
+  // be the model's snapshot of the replica's unchanged log.
   void check_no_trace(std::uint32_t index, const Before& before, const Before& after,
                       const char* call);
   void check_replica(std::uint32_t index, bool read_through);

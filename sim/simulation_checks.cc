@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "core/assert.h"
 #include "core/snapshot_diff.h"
 #include "sim/schedule.h"
 #include "sim/simulation.h"
@@ -12,7 +13,7 @@
 namespace treesim {
 namespace {
 
-// What differs between two captures, first difference first; none if they are equal.
+// What differs between two captures' log ids, heads and frontiers, first difference first.
 std::optional<std::string> describe_trace(const Before& before, const Before& after) {
   if (after.log != before.log) {
     return "log changed from " + before.log.to_display() + " to " + after.log.to_display();
@@ -25,9 +26,6 @@ std::optional<std::string> describe_trace(const Before& before, const Before& af
     return "frontier changed from " + before.frontier.to_display() + " to " +
            after.frontier.to_display();
   }
-  if (after.snapshot != before.snapshot) {
-    return describe_snapshot_diff(before.snapshot, after.snapshot, 3);
-  }
   return std::nullopt;
 }
 
@@ -35,11 +33,29 @@ std::optional<std::string> describe_trace(const Before& before, const Before& af
 
 void Simulation::check_no_trace(std::uint32_t index, const Before& before, const Before& after,
                                 const char* call) {
-  const auto trace = describe_trace(before, after);
-  if (!trace) return;
-  const auto first = diff_snapshots(before.snapshot, after.snapshot, 1);
+  TS_ASSERT(after.snapshot.has_value());
+  const std::string what = std::string("a failed ") + call + " left a trace: ";
+  if (const auto trace = describe_trace(before, after)) {
+    fail(FailureClass::kRollback, "rollback", index, what + *trace);
+    return;
+  }
+  const Snapshot* expected = before.snapshot ? &*before.snapshot : nullptr;
+  std::optional<Snapshot> model_snapshot;
+  std::string baseline = "the state before the call";
+  if (expected == nullptr) {
+    // Not captured (a step --check-every skips). A caught-up state equals the model's snapshot
+    // of the acknowledged log, which the failed call did not change; a pending one may be any
+    // prefix's fold, so there is nothing to compare its rows with.
+    if (!before.frontier.is_none()) return;
+    model_snapshot = replicas_[index]->model.snapshot();
+    expected = &*model_snapshot;
+    baseline = "the model of its unchanged log (no snapshot was taken before the call)";
+  }
+  if (*after.snapshot == *expected) return;
+  const auto first = diff_snapshots(*expected, *after.snapshot, 1);
   fail(FailureClass::kRollback, "rollback", index,
-       std::string("a failed ") + call + " left a trace: " + *trace,
+       what + "the snapshot differs from " + baseline + ":\n" +
+           describe_snapshot_diff(*expected, *after.snapshot, 3),
        first.empty() ? "" : snapshot_field_name(first[0].field));
 }
 
@@ -70,7 +86,7 @@ void Simulation::check_replica(std::uint32_t index, bool read_through) {
     }
   } else if (read_through) {
     // A read catches up a pending frontier; it is a call like any other and may fail.
-    const Before before = capture(*replica.sut);
+    const Before before = capture(*replica.sut, /*with_snapshot=*/true);
     auto read = replica.sut->snapshot();
     if (!read.is_ok()) {
       record("r" + std::to_string(index) +
@@ -80,7 +96,7 @@ void Simulation::check_replica(std::uint32_t index, bool read_through) {
              "read failed: " + read.status().to_string());
         return;
       }
-      check_no_trace(index, before, capture(*replica.sut), "read");
+      check_no_trace(index, before, capture(*replica.sut, true), "read");
       after_failed_call(index, read.status().code());
       return;
     }

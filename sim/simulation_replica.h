@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -40,16 +41,21 @@ struct Simulation::Replica {
   bool fault_armed = false;
 };
 
-// What the rollback checker compares: the state before a call.
+// What the rollback checker compares: the state around a call. The log ids, head and frontier
+// cost O(replicas) and are always captured; the snapshot costs O(nodes) and is captured only on
+// a step that will be checked (every step with --check-every 1, the default), and always after
+// a failed call.
 struct Before {
   VersionVector log;
-  Snapshot snapshot;
   Head head;
   Frontier frontier;
+  std::optional<Snapshot> snapshot;
 };
 
-inline Before capture(SystemUnderTest& sut) {
-  return {sut.version_vector(), sut.materialized_snapshot(), sut.head(), sut.frontier()};
+inline Before capture(SystemUnderTest& sut, bool with_snapshot) {
+  Before before{sut.version_vector(), sut.head(), sut.frontier(), std::nullopt};
+  if (with_snapshot) before.snapshot = sut.materialized_snapshot();
+  return before;
 }
 
 // The errors an armed storage fault or fault point may cause.

@@ -58,6 +58,11 @@ class SystemUnderTest {
   // snapshot() catches up a pending frontier first; materialized_snapshot() never does.
   virtual Result<Snapshot> snapshot() = 0;
   virtual Snapshot materialized_snapshot() = 0;
+  // derive_visible_tree(materialized_snapshot()): what the workload picks edits from, once per
+  // local edit. A system with a cheaper way to list its visible tree overrides it.
+  virtual VisibleTree materialized_visible_tree() {
+    return derive_visible_tree(materialized_snapshot());
+  }
   virtual Head head() = 0;
   virtual Frontier frontier() = 0;
   // Every op id in the log, and the stored ops `known` lacks (anti-entropy).

@@ -13,8 +13,7 @@ NodeId Workload::fresh_node() {
   return NodeId{replica_index_ + 1u, ++nodes_created_};
 }
 
-LocalEdit Workload::next(const Snapshot& snapshot) {
-  const VisibleTree tree = derive_visible_tree(snapshot);
+LocalEdit Workload::next(const VisibleTree& tree) {
   std::vector<NodeId> visible = tree.preorder();
   visible.erase(visible.begin());  // ROOT
   std::vector<NodeId> busy;        // visible nodes with visible children

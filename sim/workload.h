@@ -18,8 +18,8 @@ class Workload {
  public:
   Workload(const OpMix& mix, Rng rng, std::uint32_t replica_index);
 
-  // The next edit given the replica's materialized snapshot.
-  LocalEdit next(const Snapshot& snapshot);
+  // The next edit given the replica's materialized visible tree.
+  LocalEdit next(const VisibleTree& tree);
 
  private:
   NodeId fresh_node();

@@ -98,6 +98,9 @@ void assert_matches_model(Materializer& materializer, const model::Model& model)
   const Snapshot expected = model.snapshot();
   if (*snapshot != expected) RC_FAIL(describe_snapshot_diff(expected, *snapshot, 8));
   if (auto broken = materializer.check_invariants()) RC_FAIL(*broken);
+  // The workload's cheap view reads the children index and tombstone flags, not the rows.
+  RC_ASSERT(materializer.materialized_visible_tree().children ==
+            derive_visible_tree(*snapshot).children);
 }
 
 // Splits `ops` into consecutive batches at random points, sometimes re-sending an op.
