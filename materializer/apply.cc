@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "materializer/mutants.h"
+
 namespace treesim {
 namespace {
 
@@ -71,6 +73,10 @@ class Step {
       case OpKind::kPayload:
         make_known(op_.node);
         TS_RETURN_IF_ERROR(payload_rule());
+        if (mutant_active(Mutant::kPayloadAddsDot) && !op_.node.is_reserved()) {
+          // Planted bug (payload-adds-dot): the payload op's dot joins last_change too.
+          add_dot(op_.node);
+        }
         break;
     }
     return std::move(record_);
@@ -110,9 +116,13 @@ class Step {
   // covered dot proves nothing and the flag is recomputed.
   Status refresh_chain(NodeId start, ReplicaIndex replica, std::uint64_t counter,
                        bool more_may_have_changed) {
+    bool revived = false;  // mutant stale-tombstone-cache only
     return for_each_ancestor_or_self(tree_, start, [&](NodeId at, const Tree::Node& node) {
+      // Planted bug (stale-tombstone-cache): after a revive, the ancestors are left as they are.
+      if (revived) return Status::ok();
       if (!node.deleted_at) return Status::ok();
       if (!node.deleted_at->contains(replica, counter)) {
+        if (mutant_active(Mutant::kStaleTombstoneCache) && node.tombstoned) revived = true;
         set_tombstoned(at, false);
         return Status::ok();
       }
@@ -140,6 +150,10 @@ class Step {
 
     add_dot(node);
     const bool old_parent_is_node = old_parent && !old_parent->is_trash();
+    if (mutant_active(Mutant::kMoveNoOldParentDot)) {
+      // Planted bug (move-no-old-parent-dot): the old parent is treated as an Insert's would be.
+      dot_old_parent = false;
+    }
     if (dot_old_parent && old_parent_is_node) add_dot(*old_parent);
     if (!parent.is_trash() && !(dot_old_parent && old_parent_is_node && *old_parent == parent)) {
       add_dot(parent);
@@ -268,7 +282,10 @@ Result<bool> compute_tombstoned(const Tree& tree, NodeId node) {
 
 Result<bool> reaches_by_walking_up(const Tree& tree, NodeId start, NodeId target) {
   if (start == target) return true;
-  const Tree::WalkEnd end = tree.walk_up(start, [&](NodeId at, const Tree::Node&) {
+  const Tree::WalkEnd end = tree.walk_up(start, [&](NodeId at, const Tree::Node& node) {
+    // Planted bug (cycle-walk-stops-at-placeholder): a detached node ends the walk before it is
+    // compared with the target.
+    if (mutant_active(Mutant::kCycleWalkStopsAtPlaceholder) && !node.parent) return true;
     return at != target;
   });
   if (end == Tree::WalkEnd::kCycle) return cycle_error("parent walk", start, tree.node_count());

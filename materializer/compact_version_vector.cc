@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
+#include "materializer/mutants.h"
 
 namespace treesim {
 namespace {
@@ -215,6 +216,14 @@ void CompactVersionVector::subtract(const CompactVersionVector& other) {
 }
 
 bool CompactVersionVector::is_aware_of(const CompactVersionVector& other) const {
+  if (mutant_active(Mutant::kVvIgnoresGaps)) {
+    // Planted bug (vv-ignores-gaps): only the highest counter per replica is compared.
+    for (const Entry& theirs : other.entries_) {
+      const Entry* mine = find(theirs.replica);
+      if (!mine || mine->ranges.back().last < theirs.ranges.back().last) return false;
+    }
+    return true;
+  }
   for (const Entry& theirs : other.entries_) {
     const Entry* mine = find(theirs.replica);
     if (!mine || !covers(mine->ranges, theirs.ranges)) return false;

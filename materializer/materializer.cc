@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "materializer/apply.h"
+#include "materializer/mutant_catch_up.h"
+#include "materializer/mutants.h"
 #include "materializer/order_key.h"
 
 namespace treesim {
@@ -11,6 +14,17 @@ namespace {
 
 // The smallest possible key: erase_undo_from(kBeforeEverything) erases every record.
 const OpKey kBeforeEverything{};
+
+// The replay frontier once new ops from `first` on are stored: the smaller of the pending one
+// and `first`.
+Frontier lowered_frontier(const Frontier& pending, const OpKey& first) {
+  if (mutant_active(Mutant::kFrontierNotMin) && pending.kind == Frontier::Kind::kKey &&
+      pending.key < first) {
+    // Planted bug (frontier-not-min): the later key replaces the earlier pending one.
+    return Frontier::at(first);
+  }
+  return Frontier::min(pending, Frontier::at(first));
+}
 
 }  // namespace
 
@@ -85,6 +99,10 @@ Status Materializer::load() {
   }));
   TS_ASSIGN_OR_RETURN(clock_, store_.max_lamport());
   TS_ASSIGN_OR_RETURN(counter_, store_.max_counter(replica_));
+  if (mutant_active(Mutant::kCounterReuseAfterReopen) && counter_ > 0) {
+    // Planted bug (counter-reuse-after-reopen): recovery resumes one below the log's maximum.
+    --counter_;
+  }
   TS_ASSIGN_OR_RETURN(undo_count_, store_.undo_count());
   if (meta_.frontier.is_none() && meta_.head.seq != log_size_) {
     // The rows do not describe the log (e.g. a store written by something else): trust nothing.
@@ -104,6 +122,7 @@ Status Materializer::transaction(Body body) {
   const std::optional<OpKey> log_max_key = log_max_key_;
   const std::uint64_t log_size = log_size_;
   rows_rewritten_ = false;
+  if (mutant_active(Mutant::kNoRollbackOnCatchUpError)) catch_up_failed_ = false;
 
   Status status = store_.begin();
   if (!status.is_ok()) return status;
@@ -114,7 +133,12 @@ Status Materializer::transaction(Body body) {
     tree_.commit();
     return Status::ok();
   }
-  store_.rollback();
+  if (mutant_active(Mutant::kNoRollbackOnCatchUpError) && catch_up_failed_ &&
+      store_.commit().is_ok()) {
+    // Planted bug (no-rollback-on-catchup-error): the failed catch-up's writes are committed.
+  } else {
+    store_.rollback();
+  }
   tree_.rollback();
   meta_ = meta;
   undo_count_ = undo_count;
@@ -161,8 +185,14 @@ Status Materializer::dedupe(const std::vector<Op>& batch, std::vector<Op>& fresh
   std::vector<const Op*> sorted;
   sorted.reserve(batch.size());
   for (const Op& op : batch) sorted.push_back(&op);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Op* a, const Op* b) { return canonical_less(*a, *b); });
+  std::sort(sorted.begin(), sorted.end(), [](const Op* a, const Op* b) {
+    if (mutant_active(Mutant::kOrderCounterBeforeReplica)) {
+      // Planted bug (order-counter-before-replica): counter compared before replica bytes.
+      return std::tie(a->lamport, a->id.counter, a->id.replica) <
+             std::tie(b->lamport, b->id.counter, b->id.replica);
+    }
+    return canonical_less(*a, *b);
+  });
   std::map<OpId, const Op*> in_batch;
   for (const Op* op : sorted) {
     auto [it, inserted] = in_batch.try_emplace(op->id, op);
@@ -176,11 +206,21 @@ Status Materializer::dedupe(const std::vector<Op>& batch, std::vector<Op>& fresh
       fresh.push_back(*op);
       continue;
     }
+    if (*existing != *op && mutant_active(Mutant::kEquivocationOverwrites) && !earlier) {
+      // Planted bug (equivocation-overwrites): taken as a new op; the insert replaces the old.
+      fresh.push_back(*op);
+      continue;
+    }
     if (*existing != *op) {
       probes_.hit(Probe::kEquivocationReject);
       return Status::equivocation("op id " + op->id.to_display() +
                                   " is already used by a different op (stored: " +
                                   existing->to_display() + "; new: " + op->to_display() + ")");
+    }
+    if (mutant_active(Mutant::kDuplicateReapplied) && earlier) {
+      // Planted bug (duplicate-reapplied): a duplicate within the batch is kept as new.
+      fresh.push_back(*op);
+      continue;
     }
     probes_.hit(Probe::kDuplicateDrop);
     ++duplicates;
@@ -189,7 +229,16 @@ Status Materializer::dedupe(const std::vector<Op>& batch, std::vector<Op>& fresh
 }
 
 Status Materializer::store_new_ops(const std::vector<Op>& fresh) {
-  TS_RETURN_IF_ERROR(store_.insert_ops(fresh));
+  if (mutant_active(Mutant::kDuplicateReapplied)) {
+    // duplicate-reapplied: the store takes each id once (duplicates are adjacent in `fresh`).
+    std::vector<Op> distinct;
+    for (const Op& op : fresh) {
+      if (distinct.empty() || distinct.back().id != op.id) distinct.push_back(op);
+    }
+    TS_RETURN_IF_ERROR(store_.insert_ops(distinct));
+  } else {
+    TS_RETURN_IF_ERROR(store_.insert_ops(fresh));
+  }
   for (const Op& op : fresh) {
     log_ids_.observe(tree_.replicas().intern(op.id.replica), op.id.counter);
     clock_ = std::max(clock_, op.lamport);
@@ -214,7 +263,11 @@ Status Materializer::append_in_transaction(const std::vector<Op>& batch, AppendR
   if (meta_.frontier.is_none() && (!meta_.head.key || *meta_.head.key < first)) {
     TS_RETURN_IF_ERROR(apply_in_order(fresh));
   } else {
-    TS_RETURN_IF_ERROR(catch_up(Frontier::min(meta_.frontier, Frontier::at(first))));
+    const Status status = catch_up(lowered_frontier(meta_.frontier, first));
+    if (!status.is_ok()) {
+      if (mutant_active(Mutant::kNoRollbackOnCatchUpError)) catch_up_failed_ = true;
+      return status;
+    }
   }
   std::vector<NodeId> changed;
   TS_RETURN_IF_ERROR(finish_materialization(&changed));
@@ -234,7 +287,7 @@ Status Materializer::store_pending(const std::vector<Op>& batch, AppendResult& r
   result.head = meta_.head;
   if (fresh.empty()) return Status::ok();
   TS_RETURN_IF_ERROR(store_new_ops(fresh));
-  meta_.frontier = Frontier::min(meta_.frontier, Frontier::at(fresh.front().key()));
+  meta_.frontier = lowered_frontier(meta_.frontier, fresh.front().key());
   TS_RETURN_IF_ERROR(store_.write_meta(meta_));
   result.catch_up_pending = true;
   return Status::ok();
@@ -271,12 +324,14 @@ void Materializer::raise_undo_floor(const OpKey& key) {
 
 Status Materializer::catch_up(const Frontier& from) {
   TS_ASSERT(!from.is_none());
-  if (from.kind == Frontier::Kind::kStart) return prefix_replay_or_rebuild(/*rebuild=*/true);
+  if (from.kind == Frontier::Kind::kStart) {
+    return prefix_replay_or_rebuild(/*rebuild=*/true, from);
+  }
   switch (options_.strategy) {
     case CatchUpStrategy::kRebuild:
-      return prefix_replay_or_rebuild(/*rebuild=*/true);
+      return prefix_replay_or_rebuild(/*rebuild=*/true, from);
     case CatchUpStrategy::kPrefixReplay:
-      return prefix_replay_or_rebuild(/*rebuild=*/false);
+      return prefix_replay_or_rebuild(/*rebuild=*/false, from);
     case CatchUpStrategy::kRewind:
       return rewind(from.key);
   }
@@ -287,7 +342,7 @@ Status Materializer::rewind(const OpKey& from) {
   // Every materialized op at or after `from` must have an undo record.
   if (meta_.undo_floor && !(*meta_.undo_floor < from)) {
     probes_.hit(Probe::kRewindFallback);
-    return prefix_replay_or_rebuild(/*rebuild=*/false);
+    return prefix_replay_or_rebuild(/*rebuild=*/false, Frontier::at(from));
   }
   probes_.hit(Probe::kCatchUpRewind);
   std::vector<UndoRecord> undone;
@@ -295,6 +350,11 @@ Status Materializer::rewind(const OpKey& from) {
     undone.push_back(record);
     return true;
   }));
+  if (mutant_active(Mutant::kRewindToOpPredecessor) ||
+      mutant_active(Mutant::kRewindRestoresSkippedMove)) {
+    // Planted bugs (rewind-to-op-predecessor, rewind-restores-skipped-move): wrong positions.
+    TS_RETURN_IF_ERROR(misplace_undone_positions(store_, from, undone));
+  }
   for (std::size_t i = 0; i < undone.size(); ++i) {
     if (i > 0) TS_RETURN_IF_ERROR(fault(FaultSite::kMidUndo));
     TS_RETURN_IF_ERROR(undo_op(tree_, undone[i]));
@@ -340,7 +400,7 @@ Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records,
   return failure;
 }
 
-Status Materializer::prefix_replay_or_rebuild(bool rebuild) {
+Status Materializer::prefix_replay_or_rebuild(bool rebuild, const Frontier& from) {
   probes_.hit(rebuild ? Probe::kCatchUpRebuild : Probe::kCatchUpPrefixReplay);
   Tree fresh(tree_.replicas());
   std::vector<UndoRecord> records;
@@ -350,6 +410,12 @@ Status Materializer::prefix_replay_or_rebuild(bool rebuild) {
   undo_count_ = 0;
   meta_.undo_floor = last_without_record;
   TS_RETURN_IF_ERROR(put_undo_records(records));
+  if (!rebuild && (mutant_active(Mutant::kPatchMissesIntermediateParents) ||
+                   mutant_active(Mutant::kCatchUpDropsSilentDelete))) {
+    // Planted bugs (patch-misses-intermediate-parents, catchup-drops-silent-delete): some
+    // changed rows are left out of the patch.
+    TS_RETURN_IF_ERROR(skip_patched_rows(store_, tree_, from, fresh));
+  }
   tree_.assign_from(fresh);
   if (rebuild) {
     // Reset and write every row: the baseline the other strategies are measured against.
@@ -438,6 +504,14 @@ Status Materializer::finish_materialization(std::vector<NodeId>* changed_out) {
 Status Materializer::ensure_materialized() {
   if (meta_.frontier.is_none()) return Status::ok();
   const Frontier from = meta_.frontier;
+  if (mutant_active(Mutant::kHeadBeforeCatchUp)) {
+    // Planted bug (head-before-catchup): the new head, clearing the frontier, commits first.
+    TS_RETURN_IF_ERROR(transaction([&] {
+      meta_.head = Head{log_max_key_, log_size_};
+      meta_.frontier = Frontier::none();
+      return store_.write_meta(meta_);
+    }));
+  }
   TS_RETURN_IF_ERROR(transaction([&] {
     TS_RETURN_IF_ERROR(catch_up(from));
     TS_RETURN_IF_ERROR(fault(FaultSite::kMidEnsure));

@@ -154,7 +154,8 @@ class Materializer {
   // `last_without_record` is set to the key of the newest op that gets no record.
   Status fold_log(Tree& fresh, std::vector<UndoRecord>& records,
                   std::optional<OpKey>& last_without_record);
-  Status prefix_replay_or_rebuild(bool rebuild);
+  // `from` is the frontier being caught up (only planted bugs look at it: the fold is whole).
+  Status prefix_replay_or_rebuild(bool rebuild, const Frontier& from);
   Status put_undo_records(std::vector<UndoRecord>& records);
   // Raises the exclusive undo floor (StoreMeta::undo_floor) to at least `key`.
   void raise_undo_floor(const OpKey& key);
@@ -188,6 +189,9 @@ class Materializer {
   Probes probes_;
   // True while a catch-up rewrote every row itself (rebuild): the flush is skipped.
   bool rows_rewritten_ = false;
+  // Mutant no-rollback-on-catchup-error only (materializer/mutants.h): an append's immediate
+  // catch-up failed in the current transaction.
+  bool catch_up_failed_ = false;
 };
 
 }  // namespace treesim

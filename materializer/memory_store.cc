@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/assert.h"
+#include "materializer/mutants.h"
 
 namespace treesim {
 namespace {
@@ -158,6 +159,16 @@ Status MemoryStore::insert_ops(const std::vector<Op>& ops) {
   assert_writable();
   for (const Op& op : ops) {
     TS_ASSERT(op.id.replica.is_valid());
+    if (mutant_active(Mutant::kEquivocationOverwrites)) {
+      if (auto stored = ops_.find(op.id); stored != ops_.end()) {
+        // Planted bug (equivocation-overwrites): the insert replaces the stored op.
+        op_keys_.erase(stored->second.key());
+        stored->second = op;
+        op_keys_.insert(op.key());
+        journal_.inserted_ops.push_back(op.id);
+        continue;
+      }
+    }
     const bool id_inserted = ops_.try_emplace(op.id, op).second;
     TS_ASSERT(id_inserted);
     // A key contains its id, so a new id always has a new key.

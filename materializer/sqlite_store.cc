@@ -9,6 +9,8 @@
 
 #include "core/assert.h"
 #include "core/binary_codec.h"
+#include "core/hex.h"
+#include "materializer/mutants.h"
 #include "materializer/row_codec.h"
 #include "materializer/sqlite_statement.h"
 
@@ -382,6 +384,16 @@ Status SqliteStore::insert_ops(const std::vector<Op>& ops) {
   return write_call("insert_ops", [&]() -> Status {
     for (const Op& op : ops) {
       TS_ASSERT(op.id.replica.is_valid());
+      if (mutant_active(Mutant::kEquivocationOverwrites)) {
+        // Planted bug (equivocation-overwrites): the insert replaces a stored op with this id,
+        // like INSERT OR REPLACE.
+        TS_RETURN_IF_ERROR(sqlite_query(db_,
+                                        ("DELETE FROM ops WHERE replica = X'" +
+                                         to_hex(op.id.replica.bytes()) +
+                                         "' AND counter = " + std::to_string(op.id.counter))
+                                            .c_str(),
+                                        [](sqlite3_stmt*) {}));
+      }
       // encode_batch asserts validate_op(): a stored op always decodes again.
       const std::string blob = encode_batch({op});
       TS_RETURN_IF_ERROR(

@@ -12,6 +12,7 @@
 
 #include "core/assert.h"
 #include "core/hex.h"
+#include "materializer/mutants.h"
 #include "materializer/row_codec.h"
 #include "materializer/sqlite_statement.h"
 #include "materializer/sqlite_store.h"
@@ -171,8 +172,13 @@ Status SqliteStore::set_pragmas() {
     // SQLite keeps the old mode when it cannot switch, e.g. to WAL on a VFS without xShmMap.
     return Status::unsupported("cannot set journal_mode " + wanted + ": it stays '" + mode + "'");
   }
+  SqliteSynchronous level = options_.synchronous;
+  if (mutant_active(Mutant::kAckBeforeSync)) {
+    // Planted bug (ack-before-sync): a commit returns before its writes are synced.
+    level = SqliteSynchronous::kOff;
+  }
   const std::string synchronous =
-      std::string("PRAGMA synchronous = ") + synchronous_name(options_.synchronous);
+      std::string("PRAGMA synchronous = ") + synchronous_name(level);
   TS_RETURN_IF_ERROR(sqlite_query(db_, synchronous.c_str(), [](sqlite3_stmt*) {
                      }).with_context("setting synchronous"));
   return Status::ok();

@@ -50,6 +50,15 @@ struct OpMix {
   std::uint32_t remove = 10;
   std::uint32_t payload = 15;
   std::uint32_t move_to_trash = 5;
+  // A move of a node under one of its own visible descendants: a cycle, skipped where it is
+  // minted, and a cycle check at every replica it reaches, which may hold the node as a
+  // detached placeholder (its insert still in flight) or the subtree in another shape. Off by
+  // default; swarm profiles draw it.
+  std::uint32_t move_into_subtree = 0;
+  // A remove of a visible node whose stored subtree already holds a tombstoned node (a folder
+  // deleted after some of its files): nested tombstones, which a concurrent edit deep inside
+  // revives level by level. Off by default; swarm profiles draw it.
+  std::uint32_t remove_around_deleted = 0;
 
   friend bool operator==(const OpMix&, const OpMix&) = default;
 };
@@ -88,6 +97,13 @@ struct Options {
   // copy of an op it holds with one field changed (equivocation), or an op that breaks
   // validate_op(). It must reject either without a trace; the models never see forged ops.
   std::uint32_t forge_per_mille = 0;
+  // Faults aimed at catch-ups, the most intricate path of the materializer (SEMANTICS.md §8).
+  // Chance to arm a fault point (one of the replica's next few sites fires) right before a
+  // delivery that makes the replica catch up (an op new to it sorts before its head), and, per
+  // tick, at a replica whose materialization is pending (deferred mode). Faults cluster in real
+  // systems: so a catch-up fails, is rolled back or deferred, and the catch-up that recovers from
+  // it fails in turn, while frontiers stay pending across further appends.
+  std::uint32_t catch_up_fault_per_mille = 0;
   // Check model agreement after every N steps (always at the end).
   std::uint32_t check_every = 1;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@ Schedule::Schedule(std::uint64_t seed, const Options& options)
       schedule_(Rng(seed).fork("schedule")),
       faults_(Rng(seed).fork("faults")),
       forge_(Rng(seed).fork("forge")),
+      catch_up_faults_(Rng(seed).fork("catch-up-faults")),
       network_(options, Rng(seed).fork("network")) {
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
     workloads_.emplace_back(options_.op_mix, Rng(seed).fork("workload/" + std::to_string(i)), i);
@@ -102,8 +104,18 @@ void Schedule::safety_tick() {
       const std::uint64_t n = faults_.in_range(1, 8);
       emit(Event{.kind = Event::Kind::kArmFaultPoint, .replica = i, .countdown = n});
     }
+    // Only replicas with a pending catch-up draw, so a profile without catch-up faults (or a
+    // run without pending frontiers) draws exactly as before.
+    if (options_.catch_up_fault_per_mille > 0 && !simulation.system(i).frontier().is_none() &&
+        catch_up_faults_.chance(options_.catch_up_fault_per_mille, 1000)) {
+      const std::uint64_t n = catch_up_faults_.in_range(1, 3);
+      emit(Event{.kind = Event::Kind::kArmFaultPoint, .replica = i, .countdown = n});
+    }
     if (schedule_.chance(options_.edit_per_mille, 1000)) {
-      const LocalEdit edit = workloads_[i].next(simulation.system(i).materialized_visible_tree());
+      std::optional<Snapshot> rows;
+      if (workloads_[i].needs_rows()) rows = simulation.system(i).materialized_snapshot();
+      const LocalEdit edit = workloads_[i].next(simulation.system(i).materialized_visible_tree(),
+                                                rows ? &*rows : nullptr);
       emit(Event{.kind = Event::Kind::kLocal, .replica = i, .edit = edit});
     }
   }
@@ -241,14 +253,31 @@ void Schedule::deliver_due() {
     for (std::size_t i = batch.size(); i > 1; --i) {
       std::swap(batch[i - 1], batch[schedule_.uniform_below(i)]);
     }
+    if (options_.catch_up_fault_per_mille > 0 && !calm_ && !simulation_->is_down(to) &&
+        needs_catch_up(to, batch) &&
+        catch_up_faults_.chance(options_.catch_up_fault_per_mille, 1000)) {
+      const std::uint64_t n = catch_up_faults_.in_range(1, 3);
+      emit(Event{.kind = Event::Kind::kArmFaultPoint, .replica = to, .countdown = n});
+    }
     emit(Event{.kind = Event::Kind::kDeliver, .replica = to, .ops = std::move(batch)});
     if (simulation_->failed()) return;
   }
 }
 
+bool Schedule::needs_catch_up(std::uint32_t to, const std::vector<Op>& batch) {
+  SystemUnderTest& system = simulation_->system(to);
+  const Head head = system.head();
+  if (!head.key) return false;
+  const VersionVector held = system.version_vector();
+  return std::any_of(batch.begin(), batch.end(), [&](const Op& op) {
+    return op.key() < *head.key && !held.contains(op.id.replica, op.id.counter);
+  });
+}
+
 // --- the liveness phase ---
 
 void Schedule::liveness() {
+  calm_ = true;
   network_.heal();
   partition_heals_at_.reset();
   network_.calm();

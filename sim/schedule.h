@@ -50,6 +50,8 @@ class Schedule {
   void liveness();
   void start_sync(std::uint32_t from, std::uint32_t to);
   void deliver_due();
+  // Whether appending `batch` makes replica `to` catch up: an op it lacks sorts before its head.
+  bool needs_catch_up(std::uint32_t to, const std::vector<Op>& batch);
   bool logs_equal();
   // Stamps `event` with the current tick, executes it and records it.
   void emit(Event event);
@@ -59,10 +61,15 @@ class Schedule {
   Rng faults_;
   // Byzantine input: its own stream, so forging (or not) shifts no other component's draws.
   Rng forge_;
+  // Faults aimed at catch-ups (Options::catch_up_fault_per_mille): its own stream, for the same
+  // reason.
+  Rng catch_up_faults_;
   Network network_;
   std::vector<Workload> workloads_;
   std::uint64_t now_ = 0;
   std::optional<std::uint64_t> partition_heals_at_;
+  // The liveness phase has begun: no more faults.
+  bool calm_ = false;
   // The last distinct ops sent over the network, oldest first: the originals a forgery copies.
   // An op sent is acknowledged by its sender, so every replica holding its id holds this content.
   std::deque<Op> recent_ops_;

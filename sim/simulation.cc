@@ -122,13 +122,15 @@ RunResult Simulation::run(std::vector<Event>* recorded) {
   return finish();
 }
 
-RunResult Simulation::replay(const std::vector<Event>& events) {
+RunResult Simulation::replay(const std::vector<Event>& events, const ReplayHooks& hooks) {
   start();
-  for (const Event& recorded : events) {
-    if (failed()) break;
-    Event event = recorded;
+  hooks_ = &hooks;
+  for (std::size_t i = 0; i < events.size() && !failed(); ++i) {
+    Event event = events[i];
+    if (hooks.before && !hooks.before(i, event)) continue;
     execute(event);
   }
+  hooks_ = nullptr;
   return finish();
 }
 
@@ -406,6 +408,7 @@ void Simulation::local_edit(std::uint32_t index, const LocalEdit& edit, bool& re
          "the replica minted an op the model rejects: " + status.to_string());
     return;
   }
+  if (hooks_ != nullptr && hooks_->minted) hooks_->minted(result->op);
   // In a replay the op's arrivals are deliver events of their own.
   for (std::uint32_t peer = 0; peer < options_.replica_count && schedule_ != nullptr; ++peer) {
     if (peer == index) continue;

@@ -95,7 +95,15 @@ class Simulation {
   // index is below replica_count, a sync's replica and peer differ, a delivery is not empty, a
   // forge holds exactly one op, ticks never decrease. The end-of-run checks are the kEnd
   // event's: a list without one ends after its last event with only the per-step checks done.
-  RunResult replay(const std::vector<Event>& events);
+  // `hooks` let a tool that edits lists (sim/shrink.h) follow the replay; see ReplayHooks.
+  struct ReplayHooks {
+    // Sees each event, with its index in the list, just before it executes; may rewrite it
+    // (keeping the preconditions above) or skip it by returning false.
+    std::function<bool(std::size_t index, Event& event)> before;
+    // Hears the op that a local edit minted, during the event `before` saw last.
+    std::function<void(const Op& op)> minted;
+  };
+  RunResult replay(const std::vector<Event>& events, const ReplayHooks& hooks = {});
 
  private:
   // The schedule reads replica state (down or up, snapshot, log) to decide the next event,
@@ -157,6 +165,8 @@ class Simulation {
   std::vector<std::unique_ptr<Replica>> replicas_;
   // The generator while run() drives; null in a replay, which sends nothing and draws nothing.
   Schedule* schedule_ = nullptr;
+  // The replay's hooks while replay() runs; null otherwise.
+  const ReplayHooks* hooks_ = nullptr;
   bool used_ = false;
   std::uint64_t tick_ = 0;
   std::uint64_t steps_since_check_ = 0;

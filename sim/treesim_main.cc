@@ -2,8 +2,10 @@
 #include <CLI/CLI.hpp>
 
 #include "sim/commands/materialize_command.h"
+#include "sim/commands/mutants_command.h"
 #include "sim/commands/replay_command.h"
 #include "sim/commands/run_command.h"
+#include "sim/commands/shrink_command.h"
 #include "sim/commands/sweep_command.h"
 #include "sim/exit_codes.h"
 
@@ -14,8 +16,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = treesim::kExitSuccess;
   treesim::register_materialize_command(app, &exit_code);
+  treesim::register_mutants_command(app, &exit_code);
   treesim::register_replay_command(app, &exit_code);
   treesim::register_run_command(app, &exit_code);
+  treesim::register_shrink_command(app, &exit_code);
   treesim::register_sweep_command(app, &exit_code);
   try {
     app.parse(argc, argv);

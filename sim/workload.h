@@ -1,7 +1,9 @@
 // Workload: chooses each local edit from the replica's own visible tree, so edits are the kind
 // that race interestingly: moves of subtrees into each other (concurrent ones form cycles that
 // must be skipped), deletes of busy subtrees (which concurrent inserts and moves revive),
-// payload races on the same nodes, and moves to TRASH.
+// payload races on the same nodes, moves to TRASH, and (OpMix::move_into_subtree) moves of a
+// node under its own descendant, a cycle wherever the op lands, and
+// (OpMix::remove_around_deleted) removes of nodes whose subtree already holds a deleted node.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +20,12 @@ class Workload {
  public:
   Workload(const OpMix& mix, Rng rng, std::uint32_t replica_index);
 
-  // The next edit given the replica's materialized visible tree.
-  LocalEdit next(const VisibleTree& tree);
+  // The next edit given the replica's materialized visible tree. `rows`, the materialized
+  // snapshot it derives from, is needed (and read) only when needs_rows().
+  LocalEdit next(const VisibleTree& tree, const Snapshot* rows = nullptr);
+  // Whether next() reads the snapshot rows (OpMix::remove_around_deleted looks for tombstoned
+  // nodes, which the visible tree does not show).
+  bool needs_rows() const { return mix_.remove_around_deleted != 0; }
 
  private:
   NodeId fresh_node();

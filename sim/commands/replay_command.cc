@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "sim/commands/mutant_option.h"
 #include "sim/commands/run_command.h"
 #include "sim/exit_codes.h"
 #include "sim/scenario.h"
@@ -16,9 +17,14 @@ struct ReplayOptions {
   std::string path;
   bool verify_determinism = false;
   bool json = false;
+  std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
 };
 
 int replay(const ReplayOptions& options) {
+  if (Status status = activate_mutant(options.mutant); !status.is_ok()) {
+    std::cerr << "treesim replay: " << status.message() << "\n";
+    return kExitBadInput;
+  }
   auto scenario = read_scenario_file(options.path);
   if (!scenario.is_ok()) {
     std::cerr << "treesim replay: " << scenario.status().message() << "\n";
@@ -26,7 +32,7 @@ int replay(const ReplayOptions& options) {
   }
   RunReport report = run_and_verify(scenario->seed, scenario->options, options.verify_determinism,
                                     [&scenario] { return run_scenario(*scenario); });
-  report.reproduce.push_back(replay_command_line(options.path));
+  report.reproduce.push_back(replay_command_line(options.path) + mutant_flag());
   if (scenario->events &&
       std::none_of(scenario->events->begin(), scenario->events->end(),
                    [](const Event& event) { return event.kind == Event::Kind::kEnd; })) {
@@ -47,6 +53,7 @@ void register_replay_command(CLI::App& app, int* exit_code) {
   command->add_flag("--verify-determinism", options->verify_determinism,
                     "Replay twice and compare trace hashes");
   command->add_flag("--json", options->json, "Print the result as JSON");
+  add_mutant_option(*command, options->mutant);
   command->callback([options, exit_code] { *exit_code = replay(*options); });
 }
 

@@ -3,25 +3,13 @@
 #include <iostream>
 #include <memory>
 
+#include "sim/commands/mutant_option.h"
 #include "sim/exit_codes.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 
 namespace treesim {
 namespace {
-
-struct RunOptions {
-  std::string seed_text = "1";
-  bool swarm = false;
-  bool verify_determinism = false;
-  bool json = false;
-  std::string record_path;
-  Options simulation;
-  // Every replica's configuration (ignored with --swarm, which draws one per replica).
-  std::string store = store_kind_name(ReplicaConfig{}.store);
-  std::string strategy = catch_up_strategy_name(ReplicaConfig{}.strategy);
-  bool deferred = false;
-};
 
 template <typename Value>
 void add_if_changed(std::string& line, const char* flag, Value value, Value default_value) {
@@ -52,6 +40,8 @@ std::string reproduce_line(std::uint64_t seed, const RunOptions& options,
                    defaults.fault_point_per_mille);
     add_if_changed(line, "--forge-per-mille", simulation.forge_per_mille,
                    defaults.forge_per_mille);
+    add_if_changed(line, "--catch-up-fault-per-mille", simulation.catch_up_fault_per_mille,
+                   defaults.catch_up_fault_per_mille);
     const RunOptions run_defaults;
     if (options.store != run_defaults.store) line += " --store " + options.store;
     if (options.strategy != run_defaults.strategy) line += " --strategy " + options.strategy;
@@ -59,15 +49,54 @@ std::string reproduce_line(std::uint64_t seed, const RunOptions& options,
   }
   add_if_changed(line, "--safety-ticks", simulation.safety_ticks, defaults.safety_ticks);
   add_if_changed(line, "--check-every", simulation.check_every, defaults.check_every);
-  return line;
+  return line + mutant_flag();
 }
 
 int run(RunOptions options) {
-  auto seed = seed_from_text(options.seed_text);
-  if (!seed.is_ok()) {
-    std::cerr << "treesim run: --seed: " << seed.status().message() << "\n";
+  auto resolved = resolve_run_options(options);
+  if (!resolved.is_ok()) {
+    std::cerr << "treesim run: " << resolved.status().message() << "\n";
     return kExitBadInput;
   }
+  const std::uint64_t seed = resolved->first;
+  const Options& simulation = resolved->second;
+  const std::string reproduce = reproduce_line(seed, options, simulation);
+
+  const bool recording = !options.record_path.empty();
+  std::vector<Event> events;
+  bool first = true;
+  RunReport report = run_and_verify(seed, simulation, options.verify_determinism, [&] {
+    // Only the first run is recorded; --verify-determinism's second run is compared with it.
+    std::vector<Event>* recorded = recording && first ? &events : nullptr;
+    first = false;
+    return Simulation(seed, simulation).run(recorded);
+  });
+  report.reproduce.push_back(reproduce);
+  if (recording) {
+    const RunResult& result = report.result;
+    std::string outcome = result.failure ? "FAILED " + result.failure->to_display()
+                                         : "ok, trace " + seed_to_display(result.trace_hash);
+    if (auto newline = outcome.find('\n'); newline != std::string::npos) outcome.resize(newline);
+    Scenario scenario;
+    scenario.comment = "recorded by treesim run: " + outcome;
+    scenario.seed = seed;
+    scenario.options = simulation;
+    scenario.events = std::move(events);
+    if (Status status = write_scenario_file(options.record_path, scenario); !status.is_ok()) {
+      std::cerr << "treesim run: --record: " << status.message() << "\n";
+      return kExitBadInput;
+    }
+    report.reproduce.push_back(replay_command_line(options.record_path) + mutant_flag());
+  }
+  return print_run_report(report, options.json);
+}
+
+}  // namespace
+
+Result<std::pair<std::uint64_t, Options>> resolve_run_options(const RunOptions& options) {
+  TS_RETURN_IF_ERROR(activate_mutant(options.mutant));
+  auto seed = seed_from_text(options.seed_text);
+  if (!seed.is_ok()) return Status::invalid_argument("--seed: " + seed.status().message());
   Options simulation = options.simulation;
   if (!options.swarm) {
     // CLI11 checked both names against the lists.
@@ -83,42 +112,9 @@ int run(RunOptions options) {
     simulation.safety_ticks = options.simulation.safety_ticks;
     simulation.check_every = options.simulation.check_every;
   }
-  if (Status status = simulation.normalize(); !status.is_ok()) {
-    std::cerr << "treesim run: " << status.message() << "\n";
-    return kExitBadInput;
-  }
-  const std::string reproduce = reproduce_line(*seed, options, simulation);
-
-  const bool recording = !options.record_path.empty();
-  std::vector<Event> events;
-  bool first = true;
-  RunReport report = run_and_verify(*seed, simulation, options.verify_determinism, [&] {
-    // Only the first run is recorded; --verify-determinism's second run is compared with it.
-    std::vector<Event>* recorded = recording && first ? &events : nullptr;
-    first = false;
-    return Simulation(*seed, simulation).run(recorded);
-  });
-  report.reproduce.push_back(reproduce);
-  if (recording) {
-    const RunResult& result = report.result;
-    std::string outcome = result.failure ? "FAILED " + result.failure->to_display()
-                                         : "ok, trace " + seed_to_display(result.trace_hash);
-    if (auto newline = outcome.find('\n'); newline != std::string::npos) outcome.resize(newline);
-    Scenario scenario;
-    scenario.comment = "recorded by treesim run: " + outcome;
-    scenario.seed = *seed;
-    scenario.options = simulation;
-    scenario.events = std::move(events);
-    if (Status status = write_scenario_file(options.record_path, scenario); !status.is_ok()) {
-      std::cerr << "treesim run: --record: " << status.message() << "\n";
-      return kExitBadInput;
-    }
-    report.reproduce.push_back(replay_command_line(options.record_path));
-  }
-  return print_run_report(report, options.json);
+  TS_RETURN_IF_ERROR(simulation.normalize());
+  return std::make_pair(*seed, std::move(simulation));
 }
-
-}  // namespace
 
 RunReport run_and_verify(std::uint64_t seed, const Options& options, bool verify_determinism,
                          const std::function<RunResult()>& simulate) {
@@ -205,14 +201,20 @@ std::string replay_command_line(const std::string& path) {
 void register_run_command(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* command = app.add_subcommand("run", "Run one seeded simulation and check it");
-  command->add_option("--seed", options->seed_text, "Seed, decimal or 0x hex")->capture_default_str();
-  command->add_flag("--swarm", options->swarm, "Draw a random fault profile from the seed");
+  add_run_options(*command, *options);
   command->add_flag("--verify-determinism", options->verify_determinism,
                     "Run the seed twice and compare trace hashes");
   command->add_flag("--json", options->json, "Print the result as JSON");
   command->add_option("--record", options->record_path,
                       "Write the run as a scenario file with its explicit events (for replay)");
-  Options& simulation = options->simulation;
+  command->callback([options, exit_code] { *exit_code = run(*options); });
+}
+
+void add_run_options(CLI::App& app, RunOptions& options) {
+  CLI::App* command = &app;
+  command->add_option("--seed", options.seed_text, "Seed, decimal or 0x hex")->capture_default_str();
+  command->add_flag("--swarm", options.swarm, "Draw a random fault profile from the seed");
+  Options& simulation = options.simulation;
   command->add_option("--replicas", simulation.replica_count, "Replica count")->capture_default_str();
   command->add_option("--safety-ticks", simulation.safety_ticks, "Ticks of the safety phase")
       ->capture_default_str();
@@ -234,15 +236,18 @@ void register_run_command(CLI::App& app, int* exit_code) {
                       "Chance per tick that a replica receives a forged op (equivocating or "
                       "invalid), which it must reject")
       ->capture_default_str();
-  command->add_option("--store", options->store, "Every replica's store")
+  command->add_option("--catch-up-fault-per-mille", simulation.catch_up_fault_per_mille,
+                      "Chance per tick that a replica with a pending catch-up arms a fault point")
+      ->capture_default_str();
+  command->add_option("--store", options.store, "Every replica's store")
       ->check(CLI::IsMember({"sqlite", "memory"}))
       ->capture_default_str();
-  command->add_option("--strategy", options->strategy, "Every replica's catch-up strategy")
+  command->add_option("--strategy", options.strategy, "Every replica's catch-up strategy")
       ->check(CLI::IsMember({"rebuild", "prefix-replay", "rewind"}))
       ->capture_default_str();
-  command->add_flag("--deferred", options->deferred,
+  command->add_flag("--deferred", options.deferred,
                     "Every replica defers a failed catch-up (SEMANTICS.md §8)");
-  command->callback([options, exit_code] { *exit_code = run(*options); });
+  add_mutant_option(*command, options.mutant);
 }
 
 }  // namespace treesim

@@ -8,11 +8,35 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/simulation.h"
 
 namespace treesim {
+
+// The options of one seeded run on the command line. `treesim run` takes them, and so does
+// `treesim shrink`, which records the run they describe; the last three fields are run's own.
+struct RunOptions {
+  std::string seed_text = "1";
+  bool swarm = false;
+  Options simulation;
+  // Every replica's configuration (ignored with --swarm, which draws one per replica).
+  std::string store = store_kind_name(ReplicaConfig{}.store);
+  std::string strategy = catch_up_strategy_name(ReplicaConfig{}.strategy);
+  bool deferred = false;
+  std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
+  bool verify_determinism = false;
+  bool json = false;
+  std::string record_path;
+};
+
+// Adds --seed, --swarm, the simulation options, --store, --strategy, --deferred and --mutant.
+void add_run_options(CLI::App& command, RunOptions& options);
+
+// Activates the mutant, and returns the seed and the normalized options the run uses (the
+// seed's swarm profile with --swarm). Errors name the option.
+Result<std::pair<std::uint64_t, Options>> resolve_run_options(const RunOptions& options);
 
 // With --record FILE, `treesim run` also writes the run's scenario (sim/scenario.h) to FILE,
 // with the explicit list of events it executed, and on failure prints a second reproduce line,

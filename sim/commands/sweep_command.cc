@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/commands/mutant_option.h"
 #include "sim/exit_codes.h"
 #include "sim/simulation.h"
 
@@ -29,6 +30,7 @@ struct SweepOptions {
   std::string time;
   bool seeds_given = false;
   bool json = false;
+  std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
 };
 
 struct SeedOutcome {
@@ -38,19 +40,6 @@ struct SeedOutcome {
   std::uint64_t ops_delivered = 0;
   Probes probes;
 };
-
-// "90", "90s", "10m", "2h" as seconds.
-Result<double> parse_duration(const std::string& text) {
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  const std::string unit = text.substr(digits);
-  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
-  if (digits == 0 || digits > 9 || scale == 0) {
-    return Status::invalid_argument("--time: '" + text +
-                                    "' is not a duration such as 90s, 10m or 2h");
-  }
-  return std::stod(text.substr(0, digits)) * scale;
-}
 
 Result<std::pair<std::uint64_t, std::uint64_t>> parse_range(const std::string& text) {
   const auto dots = text.find("..");
@@ -81,14 +70,7 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
 }
 
 SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
-  Options options;
-  if (sweep.swarm) {
-    Rng profile = Rng(seed).fork("swarm");
-    options = Options::swarm(profile);
-  }
-  options.safety_ticks = sweep.safety_ticks;
-  options.check_every = sweep.check_every;
-  TS_ASSERT(options.normalize().is_ok());
+  const Options options = sweep_options(seed, sweep.swarm, sweep.safety_ticks, sweep.check_every);
   const RunResult result = Simulation(seed, options).run();
   SeedOutcome outcome;
   outcome.seed = seed;
@@ -103,7 +85,8 @@ SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
                    (sweep.swarm ? " --swarm" : "") +
                    (sweep.safety_ticks != Options{}.safety_ticks
                         ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
-                        : "");
+                        : "") +
+                   mutant_flag();
   }
   return outcome;
 }
@@ -144,6 +127,10 @@ bool read_outcome(FILE* in, SeedOutcome& outcome) {
 }
 
 int sweep(const SweepOptions& options) {
+  if (Status status = activate_mutant(options.mutant); !status.is_ok()) {
+    std::cerr << "treesim sweep: " << status.message() << "\n";
+    return kExitBadInput;
+  }
   const bool open_ended = !options.time.empty() && !options.seeds_given;
   auto range = parse_range(open_ended ? "1..9223372036854775807" : options.seeds);
   auto shard = parse_shard(options.shard);
@@ -293,6 +280,31 @@ int sweep(const SweepOptions& options) {
 
 }  // namespace
 
+Result<double> parse_duration(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string unit = text.substr(digits);
+  const double scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    return Status::invalid_argument("--time: '" + text +
+                                    "' is not a duration such as 90s, 10m or 2h");
+  }
+  return std::stod(text.substr(0, digits)) * scale;
+}
+
+Options sweep_options(std::uint64_t seed, bool swarm, std::uint64_t safety_ticks,
+                      std::uint32_t check_every) {
+  Options options;
+  if (swarm) {
+    Rng profile = Rng(seed).fork("swarm");
+    options = Options::swarm(profile);
+  }
+  options.safety_ticks = safety_ticks;
+  options.check_every = check_every;
+  TS_ASSERT(options.normalize().is_ok());
+  return options;
+}
+
 void register_sweep_command(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<SweepOptions>();
   CLI::App* command = app.add_subcommand("sweep", "Run many seeds and report failures");
@@ -312,6 +324,7 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   command->add_flag("--swarm,!--no-swarm", options->swarm, "Draw a fault profile per seed")
       ->capture_default_str();
+  add_mutant_option(*command, options->mutant);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });
 }
 

@@ -67,7 +67,9 @@ TEST(Swarm, SomeProfilesForgeAndForgeryStaysRare) {
   for (std::uint64_t seed = 1; seed <= 50; ++seed) {
     Rng profile = Rng(seed).fork("swarm");
     const Options options = Options::swarm(profile);
-    EXPECT_LE(options.forge_per_mille, 20u) << "seed " << seed;
+    // At most one tick in five: since issue 9 the ceiling is 200 (it was 20, too rare for the
+    // forge checker to catch the planted bug equivocation-overwrites within a few seeds).
+    EXPECT_LE(options.forge_per_mille, 200u) << "seed " << seed;
     if (options.forge_per_mille > 0) ++forging;
   }
   EXPECT_GT(forging, 0u);

@@ -1,0 +1,612 @@
+// The shrinker: a failing run of replicas that misbehave in one planted way shrinks to at most
+// 20 events that fail with the same checker; every candidate replayed on the way is a valid
+// scenario; the result replays on its own, and every op it delivers is the op a local edit of
+// the list minted. Method: record the first failing seed of a small profile with a planted fault
+// (a lying system under test), shrink it under budgets, and check the result from its file.
+#include "sim/shrink.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/in_process_replica.h"
+#include "sim/scenario.h"
+#include "tests/sim/lying_replica.h"
+
+namespace treesim {
+namespace {
+
+// The real materializer, misreporting a node as not tombstoned after a delete of it arrived
+// late: behind the replica's head, so that the replica had to catch up to apply it. The bug
+// class of a catch-up path that loses a delete; it needs a particular sequence (an op, then a
+// delete that sorts before it) to show.
+class LateDeleteLie final : public SystemUnderTest {
+ public:
+  // With `abort_on_unknown_node`, a local edit of a node the replica does not know crashes the
+  // process, like an assertion would. A recorded run never makes one (the workload edits nodes
+  // of the replica's own snapshot); a list with events deleted does.
+  LateDeleteLie(const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed,
+                bool abort_on_unknown_node = false)
+      : inner_(id, config, seed), abort_on_unknown_node_(abort_on_unknown_node) {}
+
+  Status open() override { return inner_.open(); }
+  bool is_open() const override { return inner_.is_open(); }
+  bool needs_restart() const override { return inner_.needs_restart(); }
+  void crash() override { inner_.crash(); }
+  Result<AppendResult> append(const std::vector<Op>& batch) override {
+    const Head head = inner_.head();
+    auto result = inner_.append(batch);
+    if (result.is_ok() && head.key) {
+      for (const Op& op : batch) {
+        if (op.kind == OpKind::kDelete && op.key() < *head.key) hidden_.insert(op.node);
+      }
+    }
+    return result;
+  }
+  Result<LocalResult> local(const LocalEdit& edit) override {
+    auto result = inner_.local(edit);
+    if (abort_on_unknown_node_ && !result.is_ok() &&
+        result.status().code() == StatusCode::kNotFound) {
+      std::abort();
+    }
+    return result;
+  }
+  Status ensure_materialized() override { return inner_.ensure_materialized(); }
+  Result<Snapshot> snapshot() override {
+    auto snapshot = inner_.snapshot();
+    if (snapshot.is_ok()) lie(*snapshot);
+    return snapshot;
+  }
+  Snapshot materialized_snapshot() override {
+    Snapshot snapshot = inner_.materialized_snapshot();
+    lie(snapshot);
+    return snapshot;
+  }
+  Head head() override { return inner_.head(); }
+  Frontier frontier() override { return inner_.frontier(); }
+  VersionVector version_vector() override { return inner_.version_vector(); }
+  Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
+    return inner_.ops_missing_from(known);
+  }
+  std::optional<std::string> check_invariants() override { return inner_.check_invariants(); }
+  bool arm_storage_fault(std::uint64_t n) override { return inner_.arm_storage_fault(n); }
+  bool arm_fault_point(std::uint64_t n) override { return inner_.arm_fault_point(n); }
+  void clear_faults() override { inner_.clear_faults(); }
+  Probes probes() const override { return inner_.probes(); }
+
+ private:
+  void lie(Snapshot& snapshot) const {
+    for (SnapshotRow& row : snapshot.rows) {
+      if (hidden_.contains(row.node)) row.tombstoned = false;
+    }
+  }
+
+  InProcessReplica inner_;
+  bool abort_on_unknown_node_;
+  std::set<NodeId> hidden_;
+};
+
+SystemFactory late_delete_factory(bool abort_on_unknown_node = false) {
+  return [abort_on_unknown_node](const ReplicaId& id, const ReplicaConfig& config,
+                                 std::uint64_t seed) {
+    return std::make_unique<LateDeleteLie>(id, config, seed, abort_on_unknown_node);
+  };
+}
+
+Options normalized(Options options) {
+  EXPECT_TRUE(options.normalize().is_ok());
+  return options;
+}
+
+// Four replicas on the memory store (fast under the sanitizers), a short safety phase.
+Options small_options() {
+  Options options;
+  options.replica_count = 4;
+  options.safety_ticks = 60;
+  options.edit_per_mille = 300;
+  options.reorder_ticks_max = 6;
+  options.replicas.assign(4, ReplicaConfig{.store = StoreKind::kMemory});
+  return normalized(options);
+}
+
+Options with(std::uint32_t Options::*field, std::uint32_t value) {
+  Options options = small_options();
+  options.*field = value;
+  return options;
+}
+
+// The recorded run of the first seed from 1 that fails.
+Scenario first_failing(const Options& options, const SystemFactory& factory) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    std::vector<Event> events;
+    const RunResult result = Simulation(seed, options, factory).run(&events);
+    if (result.failure) return Scenario{"", seed, options, std::move(events)};
+  }
+  ADD_FAILURE() << "no seed in 1..40 fails";
+  return Scenario{};
+}
+
+// Replays `scenario` and returns what fails where every delivered op is not the op a local edit
+// earlier in the list minted, with the same content; empty if every one is.
+std::vector<std::string> ops_not_minted_by_their_edits(const Scenario& scenario,
+                                                       const SystemFactory& factory) {
+  std::map<OpId, Op> minted;
+  std::vector<std::string> problems;
+  Simulation::ReplayHooks hooks;
+  hooks.before = [&](std::size_t index, Event& event) {
+    if (event.kind != Event::Kind::kDeliver) return true;
+    for (const Op& op : event.ops) {
+      const auto found = minted.find(op.id);
+      if (found == minted.end()) {
+        problems.push_back("events[" + std::to_string(index) + "] delivers " + op.to_display() +
+                           ", which no earlier edit minted");
+      } else if (found->second != op) {
+        problems.push_back("events[" + std::to_string(index) + "] delivers " + op.to_display() +
+                           " but its edit minted " + found->second.to_display());
+      }
+    }
+    return true;
+  };
+  hooks.minted = [&](const Op& op) { minted.emplace(op.id, op); };
+  Simulation(scenario.seed, scenario.options, factory).replay(*scenario.events, hooks);
+  return problems;
+}
+
+struct PlantedFault {
+  const char* name;
+  SystemFactory factory;
+  Options options;
+  const char* checker;
+};
+
+void PrintTo(const PlantedFault& planted, std::ostream* out) { *out << planted.name; }
+
+class Planted : public ::testing::TestWithParam<PlantedFault> {};
+
+TEST_P(Planted, ShrinksToAtMost20EventsThatFailWithTheSameChecker) {
+  const PlantedFault& planted = GetParam();
+  const Scenario failing = first_failing(planted.options, planted.factory);
+  ASSERT_TRUE(failing.events.has_value());
+
+  std::uint64_t candidates = 0;
+  std::vector<std::string> invalid;
+  ShrinkOptions options;
+  options.time_seconds = 300;  // the tries budget binds first; the clock only guards the test
+  options.tries_max = 2000;
+  options.candidate = [&](const Scenario& candidate) {
+    ++candidates;
+    // Valid: the executor's preconditions hold, and the file form reads back to the same list.
+    if (Status status = check_replayable(candidate.options, *candidate.events); !status.is_ok()) {
+      invalid.push_back(status.to_string());
+    }
+    auto reread = scenario_from_json_text(scenario_to_json_text(candidate));
+    if (!reread.is_ok()) {
+      invalid.push_back(reread.status().to_string());
+    } else if (!(*reread == candidate)) {
+      invalid.push_back("candidate " + std::to_string(candidates) + " does not read back equal");
+    }
+  };
+  const auto started = std::chrono::steady_clock::now();
+  auto shrunk = shrink_scenario(failing, options, planted.factory);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  const std::size_t size = shrunk->scenario.events->size();
+  std::printf(
+      "planted %s: seed %llu, %zu events at %u replicas -> %zu events at %u replicas, "
+      "%llu tries, %.1f s\n",
+      planted.name, static_cast<unsigned long long>(failing.seed), failing.events->size(),
+      failing.options.replica_count, size, shrunk->scenario.options.replica_count,
+      static_cast<unsigned long long>(shrunk->tries), seconds);
+
+  EXPECT_TRUE(invalid.empty()) << invalid.size() << " invalid candidates, first: " << invalid[0];
+  EXPECT_EQ(candidates, shrunk->tries);
+  EXPECT_LE(size, 20u) << shrunk->scenario.comment;
+  EXPECT_LT(size, failing.events->size());
+  EXPECT_EQ(shrunk->original_failure.checker, planted.checker);
+  EXPECT_TRUE(same_failure(shrunk->original_failure, shrunk->failure));
+
+  // From its file, on its own: the same failure, and ops that follow their edits.
+  auto file = scenario_from_json_text(scenario_to_json_text(shrunk->scenario));
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  const RunResult replayed = run_scenario(*file, planted.factory);
+  ASSERT_TRUE(replayed.failure.has_value());
+  EXPECT_EQ(replayed.failure->checker, planted.checker);
+  EXPECT_TRUE(same_failure(shrunk->original_failure, *replayed.failure))
+      << replayed.failure->to_display();
+  const std::vector<std::string> stale = ops_not_minted_by_their_edits(*file, planted.factory);
+  EXPECT_TRUE(stale.empty()) << stale.front();
+  // The comment says what happened.
+  EXPECT_NE(file->comment.find("It fails with " +
+                               std::string(failure_class_name(shrunk->failure.failure_class)) +
+                               "/" + planted.checker),
+            std::string::npos)
+      << file->comment;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryPlantedFault, Planted,
+    ::testing::Values(PlantedFault{"late-delete", late_delete_factory(), small_options(), "model"},
+                      PlantedFault{"wrong-snapshot", lying_factory(Lie::kWrongSnapshot),
+                                   small_options(), "model"},
+                      PlantedFault{"hides-affected", lying_factory(Lie::kHidesAffected),
+                                   small_options(), "affected"},
+                      PlantedFault{"forgets-after-restart",
+                                   lying_factory(Lie::kForgetsAfterRestart),
+                                   with(&Options::crash_per_mille, 60), "durability"},
+                      PlantedFault{"never-answers-sync", lying_factory(Lie::kNeverAnswersSync),
+                                   with(&Options::drop_per_mille, 500), "convergence"},
+                      PlantedFault{"head-moves-on-failure", lying_factory(Lie::kHeadMovesOnFailure),
+                                   with(&Options::storage_fault_per_mille, 150), "rollback"},
+                      PlantedFault{"accepts-forgery", lying_factory(Lie::kAcceptsForgery),
+                                   with(&Options::forge_per_mille, 100), "forge"}),
+    [](const auto& test) {
+      std::string name = test.param.name;
+      std::erase(name, '-');
+      return name;
+    });
+
+TEST(Shrink, ALateDeleteNeedsOnlyTwoReplicasAndTheEditsBehindIt) {
+  const Scenario failing = first_failing(small_options(), late_delete_factory());
+  auto shrunk = shrink_scenario(failing, ShrinkOptions{}, late_delete_factory());
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_EQ(shrunk->failure.first_difference, "tombstoned");
+  EXPECT_EQ(shrunk->scenario.options.replica_count, 2u) << shrunk->scenario.comment;
+  // The insert, the delete, an op ahead of it, and the deliveries that make the delete late
+  // at the other replica; nothing else.
+  std::size_t deliveries = 0;
+  std::size_t edits = 0;
+  for (const Event& event : *shrunk->scenario.events) {
+    deliveries += event.kind == Event::Kind::kDeliver;
+    edits += event.kind == Event::Kind::kLocal;
+  }
+  EXPECT_LE(edits, 3u) << shrunk->scenario.comment;
+  EXPECT_LE(deliveries, 3u) << shrunk->scenario.comment;
+  EXPECT_FALSE(shrunk->budget_spent);
+}
+
+// The replica whose configuration carries this undo window lies; the others do not. A
+// configuration moves with its replica when replicas before it are dropped.
+constexpr std::uint64_t kMarkedUndoRetention = 4321;
+
+SystemFactory lying_where_marked(Lie lie) {
+  return [lie](const ReplicaId& id, const ReplicaConfig& config,
+               std::uint64_t seed) -> std::unique_ptr<SystemUnderTest> {
+    if (config.undo_retention == kMarkedUndoRetention) {
+      return std::make_unique<LyingReplica>(id, config, seed, lie);
+    }
+    return std::make_unique<InProcessReplica>(id, config, seed);
+  };
+}
+
+TEST(Shrink, ReplicasAreDroppedAndTheRestRenumberedWithTheirOps) {
+  // Replica 3 of four hides the affected nodes of its appends: the first delivery to it fails.
+  // One author and replica 3 suffice; the shrunk scenario has two replicas, the marked one
+  // second, and the op it delivers is the one the renumbered author mints now.
+  Options options = small_options();
+  options.replicas[3].undo_retention = kMarkedUndoRetention;
+  const SystemFactory factory = lying_where_marked(Lie::kHidesAffected);
+  const Scenario failing = first_failing(options, factory);
+  ASSERT_TRUE(failing.events.has_value());
+  auto shrunk = shrink_scenario(failing, ShrinkOptions{}, factory);
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_EQ(shrunk->original_failure.replica, std::optional<std::uint32_t>(3));
+  EXPECT_EQ(shrunk->failure.checker, "affected");
+  EXPECT_EQ(shrunk->failure.replica, std::optional<std::uint32_t>(1));
+  ASSERT_EQ(shrunk->scenario.options.replica_count, 2u) << shrunk->scenario.comment;
+  EXPECT_EQ(shrunk->scenario.options.replicas[1].undo_retention, kMarkedUndoRetention);
+  const std::vector<Event>& events = *shrunk->scenario.events;
+  ASSERT_EQ(events.size(), 2u) << shrunk->scenario.comment;
+  EXPECT_EQ(events[0].kind, Event::Kind::kLocal);
+  EXPECT_EQ(events[0].replica, 0u);
+  EXPECT_EQ(events[1].kind, Event::Kind::kDeliver);
+  EXPECT_EQ(events[1].replica, 1u);
+  ASSERT_EQ(events[1].ops.size(), 1u);
+  EXPECT_EQ(events[1].ops[0].id.to_display(), "a:1");
+  const std::vector<std::string> stale = ops_not_minted_by_their_edits(shrunk->scenario, factory);
+  EXPECT_TRUE(stale.empty()) << stale.front();
+  // Ticks close up: 0, 1.
+  EXPECT_EQ(events[0].tick, 0u);
+  EXPECT_EQ(events[1].tick, 1u);
+}
+
+// A list of local edits and deliveries; `carries` maps a delivery's index to the indices of
+// the edits whose ops it carries, filled in from a replay (as a recorded run would have them).
+Scenario with_minted_deliveries(Scenario scenario,
+                                const std::map<std::size_t, std::vector<std::size_t>>& carries,
+                                const SystemFactory& factory) {
+  std::map<std::size_t, Op> minted;
+  std::vector<Event> executed;
+  std::size_t current = 0;
+  Simulation::ReplayHooks hooks;
+  hooks.before = [&](std::size_t index, Event& event) {
+    current = index;
+    if (const auto carried = carries.find(index); carried != carries.end()) {
+      for (const std::size_t edit : carried->second) event.ops.push_back(minted.at(edit));
+    }
+    executed.push_back(event);
+    return true;
+  };
+  hooks.minted = [&](const Op& op) { minted.emplace(current, op); };
+  Simulation(scenario.seed, scenario.options, factory).replay(*scenario.events, hooks);
+  scenario.events = std::move(executed);
+  return scenario;
+}
+
+Event insert(std::uint64_t tick, std::uint32_t replica, std::uint64_t node) {
+  Event event{.kind = Event::Kind::kLocal, .tick = tick, .replica = replica};
+  event.edit.node = NodeId::from_low(node);
+  event.edit.parent = kRoot;
+  return event;
+}
+
+Event deliver(std::uint64_t tick, std::uint32_t to) {
+  return Event{.kind = Event::Kind::kDeliver, .tick = tick, .replica = to};
+}
+
+TEST(Shrink, ADeliveredOpIsTheOpItsEditMintsOnceEarlierEventsAreGone) {
+  // Replica 1 hides the affected nodes of its appends. Without the insert of node 1, the insert
+  // of node 2 mints a:1 at lamport 1 instead of a:2 at lamport 2, and its delivery must carry
+  // that op, not the recorded one.
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.options.replica_count = 2;
+  scenario.options.replicas.resize(2);
+  scenario.options.replicas[1].undo_retention = kMarkedUndoRetention;
+  scenario.events = std::vector<Event>{insert(0, 0, 1), insert(1, 0, 2), deliver(2, 1)};
+  const SystemFactory factory = lying_where_marked(Lie::kHidesAffected);
+  scenario = with_minted_deliveries(scenario, {{2, {1}}}, factory);
+  ASSERT_EQ((*scenario.events)[2].ops[0].id.to_display(), "a:2");
+
+  auto shrunk = shrink_scenario(scenario, ShrinkOptions{}, factory);
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  const std::vector<Event>& events = *shrunk->scenario.events;
+  ASSERT_EQ(events.size(), 2u) << shrunk->scenario.comment;
+  EXPECT_EQ(events[0].edit.node, NodeId::from_low(2));
+  ASSERT_EQ(events[1].ops.size(), 1u);
+  EXPECT_EQ(events[1].ops[0].id.to_display(), "a:1");
+  EXPECT_EQ(events[1].ops[0].lamport, 1u);
+  EXPECT_EQ(events[1].ops[0].node, NodeId::from_low(2));
+  const std::vector<std::string> stale = ops_not_minted_by_their_edits(shrunk->scenario, factory);
+  EXPECT_TRUE(stale.empty()) << stale.front();
+}
+
+TEST(Shrink, NoCandidateDeliversTheOpOfAnEditItDropped) {
+  // Replica 2 hides the affected nodes of its appends, and only the insert of node 1 reaches it;
+  // the ops of the other edits travel to replica 1. Whenever a candidate lacks an insert, no
+  // delivery of it carries that node's op.
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.options.replica_count = 3;
+  scenario.options.replicas.resize(3);
+  scenario.options.replicas[2].undo_retention = kMarkedUndoRetention;
+  scenario.events = std::vector<Event>{insert(0, 0, 1), insert(0, 0, 2), insert(1, 1, 3),
+                                       deliver(2, 1),   deliver(3, 0),   deliver(4, 2)};
+  const SystemFactory factory = lying_where_marked(Lie::kHidesAffected);
+  scenario = with_minted_deliveries(scenario, {{3, {0, 1}}, {4, {2}}, {5, {0}}}, factory);
+
+  std::vector<std::string> dangling;
+  ShrinkOptions options;
+  options.candidate = [&](const Scenario& candidate) {
+    std::set<NodeId> inserted;
+    for (const Event& event : *candidate.events) {
+      if (event.kind == Event::Kind::kLocal) inserted.insert(event.edit.node);
+      if (event.kind != Event::Kind::kDeliver) continue;
+      for (const Op& op : event.ops) {
+        if (!inserted.contains(op.node)) dangling.push_back(op.to_display());
+      }
+    }
+  };
+  auto shrunk = shrink_scenario(scenario, options, factory);
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_TRUE(dangling.empty()) << dangling.size() << " dangling ops, first " << dangling[0];
+  EXPECT_GT(shrunk->tries, 5u);
+  const std::vector<Event>& events = *shrunk->scenario.events;
+  ASSERT_EQ(events.size(), 2u) << shrunk->scenario.comment;
+  EXPECT_EQ(events[0].edit.node, NodeId::from_low(1));
+  EXPECT_EQ(events[1].replica, 1u);  // replica 2, after replica 1 was dropped
+}
+
+TEST(Shrink, FaultEventsAreDroppedDownToTheOneThatMatters) {
+  // The replica cannot restart (an armed storage fault fails the reopen of its memory store)
+  // and is down at the end; the fault point, the partition and the skipped restart are noise.
+  // The shrunk list is the arm, the crash and the end, at consecutive ticks.
+  Scenario scenario;
+  scenario.options = small_options();
+  scenario.options.replica_count = 1;
+  scenario.options.replicas.resize(1);
+  auto arm = [](Event::Kind kind, std::uint64_t tick, std::uint64_t countdown) {
+    return Event{.kind = kind, .tick = tick, .replica = 0, .countdown = countdown};
+  };
+  scenario.events = std::vector<Event>{
+      arm(Event::Kind::kArmFaultPoint, 0, 5),
+      Event{.kind = Event::Kind::kPartition, .tick = 1, .side = {0}, .until = 6},
+      arm(Event::Kind::kArmStorageFault, 2, 1),
+      Event{.kind = Event::Kind::kRestart, .tick = 3, .replica = 0},  // up: skipped
+      Event{.kind = Event::Kind::kCrash, .tick = 4, .replica = 0},    // the reopen fails
+      Event{.kind = Event::Kind::kHeal, .tick = 6},
+      Event{.kind = Event::Kind::kEnd, .tick = 9}};
+  auto shrunk = shrink_scenario(scenario, ShrinkOptions{}, in_process_factory());
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_EQ(shrunk->failure.to_display(),
+            "convergence/convergence at tick 2, replica 0: the replica is down at the end of the "
+            "run");
+  const std::vector<Event> expected = {arm(Event::Kind::kArmStorageFault, 0, 1),
+                                       Event{.kind = Event::Kind::kCrash, .tick = 1},
+                                       Event{.kind = Event::Kind::kEnd, .tick = 2}};
+  EXPECT_EQ(*shrunk->scenario.events, expected) << shrunk->scenario.comment;
+}
+
+TEST(Shrink, IsolatedCandidatesThatCrashTheSystemAreSkipped) {
+  // Deleting an insert makes a later edit of its node crash this system; in a child process
+  // that only rejects the candidate.
+  const SystemFactory factory = late_delete_factory(/*abort_on_unknown_node=*/true);
+  const Scenario failing = first_failing(small_options(), factory);
+  ShrinkOptions options;
+  options.isolate = true;
+  auto shrunk = shrink_scenario(failing, options, factory);
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_GT(shrunk->crashed, 0u);
+  EXPECT_LE(shrunk->scenario.events->size(), 6u) << shrunk->scenario.comment;
+  EXPECT_EQ(shrunk->failure.first_difference, "tombstoned");
+}
+
+TEST(Shrink, AnIsolatedInputThatCrashesIsRefused) {
+  Scenario scenario;
+  scenario.options = small_options();
+  Event edit{.kind = Event::Kind::kLocal, .tick = 0, .replica = 0};
+  edit.edit.kind = LocalEdit::Kind::kRemove;
+  edit.edit.node = NodeId::from_low(5);  // unknown: the system aborts
+  scenario.events = std::vector<Event>{edit};
+  ShrinkOptions options;
+  options.isolate = true;
+  auto shrunk = shrink_scenario(scenario, options, late_delete_factory(true));
+  ASSERT_FALSE(shrunk.is_ok());
+  EXPECT_EQ(shrunk.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(shrunk.status().message().find("crashes the system under test"), std::string::npos);
+}
+
+TEST(Shrink, APassingScenarioIsRefusedWithHowItEnded) {
+  std::vector<Event> events;
+  const Options options = small_options();
+  ASSERT_FALSE(Simulation(3, options).run(&events).failure.has_value());
+  auto shrunk = shrink_scenario(Scenario{"", 3, options, events}, ShrinkOptions{});
+  ASSERT_FALSE(shrunk.is_ok());
+  EXPECT_EQ(shrunk.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(shrunk.status().message().find("the scenario does not fail"), std::string::npos)
+      << shrunk.status().message();
+}
+
+TEST(Shrink, ATriesBudgetStopsItWithAFailingScenario) {
+  const Scenario failing = first_failing(small_options(), late_delete_factory());
+  ShrinkOptions options;
+  options.tries_max = 3;
+  std::vector<std::uint64_t> progress_tries;
+  options.progress = [&](const ShrinkProgress& progress) {
+    progress_tries.push_back(progress.tries);
+  };
+  auto shrunk = shrink_scenario(failing, options, late_delete_factory());
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_TRUE(shrunk->budget_spent);
+  EXPECT_EQ(shrunk->tries, 3u);
+  EXPECT_FALSE(progress_tries.empty());
+  EXPECT_LE(progress_tries.back(), 3u);
+  EXPECT_TRUE(same_failure(shrunk->original_failure, shrunk->failure));
+  EXPECT_NE(shrunk->scenario.comment.find("(budget spent)"), std::string::npos);
+}
+
+TEST(Shrink, IsDeterministic) {
+  const Scenario failing = first_failing(small_options(), lying_factory(Lie::kHidesAffected));
+  ShrinkOptions options;
+  options.tries_max = 200;
+  auto first = shrink_scenario(failing, options, lying_factory(Lie::kHidesAffected));
+  auto second = shrink_scenario(failing, options, lying_factory(Lie::kHidesAffected));
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  EXPECT_EQ(first->scenario.events, second->scenario.events);
+  EXPECT_EQ(first->tries, second->tries);
+}
+
+TEST(Shrink, AScenarioWithoutEventsIsRecordedFromItsSeedFirst) {
+  const Scenario failing = first_failing(small_options(), late_delete_factory());
+  const Scenario seed_only{"", failing.seed, failing.options, std::nullopt};
+  auto shrunk = shrink_scenario(seed_only, ShrinkOptions{}, late_delete_factory());
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_EQ(shrunk->original_event_count, failing.events->size());
+  EXPECT_TRUE(shrunk->scenario.events.has_value());
+}
+
+// --- validity ---
+
+TEST(CheckReplayable, AcceptsARecordedListAndNamesEachBrokenPrecondition) {
+  std::vector<Event> events;
+  const Options options = small_options();
+  Simulation(5, options).run(&events);
+  EXPECT_TRUE(check_replayable(options, events).is_ok());
+
+  const auto broken = [&](auto edit) {
+    std::vector<Event> copy = {Event{.kind = Event::Kind::kEnd, .tick = 5}};
+    edit(copy);
+    return check_replayable(options, copy).message();
+  };
+  EXPECT_EQ(broken([](auto& list) { list.push_back(Event{.kind = Event::Kind::kEnd, .tick = 4}); }),
+            "events[1]: tick goes back in time");
+  EXPECT_EQ(broken([](auto& list) { list[0].replica = 4; }),
+            "events[0]: replica 4 is not below the replica count");
+  EXPECT_EQ(broken([](auto& list) {
+              list.push_back(Event{.kind = Event::Kind::kSync, .tick = 5, .replica = 1, .peer = 1});
+            }),
+            "events[1]: a replica syncs with itself");
+  EXPECT_EQ(broken([](auto& list) {
+              list.push_back(Event{.kind = Event::Kind::kDeliver, .tick = 5, .replica = 1});
+            }),
+            "events[1]: a delivery without ops");
+  EXPECT_EQ(broken([](auto& list) {
+              list.push_back(Event{.kind = Event::Kind::kForge, .tick = 5, .replica = 1});
+            }),
+            "events[1]: a forge of other than one op");
+  EXPECT_EQ(broken([](auto& list) {
+              list.push_back(Event{.kind = Event::Kind::kArmFaultPoint, .tick = 5});
+            }),
+            "events[1]: a countdown of 0");
+  EXPECT_EQ(broken([](auto& list) {
+              list.push_back(Event{.kind = Event::Kind::kPartition, .tick = 5, .side = {0, 7}});
+            }),
+            "events[1]: partition member is not below the replica count");
+  Options unnormalized = options;
+  unnormalized.replicas.pop_back();
+  EXPECT_FALSE(check_replayable(unnormalized, {}).is_ok());
+}
+
+TEST(SameFailure, NeedsTheClassCheckerFirstDifferenceAndGistOnly) {
+  const Failure model{FailureClass::kCorrectness,
+                      "model",
+                      4,
+                      1,
+                      "snapshot differs from the model of its log:\nnode 0x1: parent expected "
+                      "ROOT, got 0x2",
+                      "parent"};
+  Failure other = model;
+  other.tick = 9;
+  other.replica = 0;
+  other.message = "snapshot differs from the model of its log:\nnode 0x7: parent expected 0x3";
+  EXPECT_TRUE(same_failure(model, other));
+  other.message = "head seq 3 but 2 ops were acknowledged";
+  EXPECT_FALSE(same_failure(model, other));
+  other = model;
+  other.first_difference = "order_key";
+  EXPECT_FALSE(same_failure(model, other));
+  other = model;
+  other.checker = "invariants";
+  EXPECT_FALSE(same_failure(model, other));
+  other = model;
+  other.failure_class = FailureClass::kConvergence;
+  EXPECT_FALSE(same_failure(model, other));
+}
+
+TEST(SameFailure, TheGistTellsApartTheFailuresOfOneChecker) {
+  const auto gist = [](const std::string& message) {
+    return failure_gist(Failure{FailureClass::kConvergence, "convergence", 0, 0, message, ""});
+  };
+  EXPECT_EQ(gist("the replica is down at the end of the run"),
+            "the replica is down at the end of the run");
+  EXPECT_EQ(gist("logs still differ after 3000 liveness ticks"), "logs still differ after ");
+  EXPECT_EQ(gist("log {a:1..2} differs from the union {a:1..3 b:1}"), "log ");
+  // Ids, counts and replicas (renumbered by the shrinker) are particulars.
+  EXPECT_EQ(gist("op c:4 of a failed call survived the restart"), "op ");
+  EXPECT_EQ(gist("op a:1 of a failed call survived the restart"), "op ");
+  EXPECT_EQ(gist("a failed append left a trace: head changed from seq=1 key=(1,c,1) to seq=2"),
+            "a failed append left a trace: head changed from seq=");
+  EXPECT_NE(gist("a failed append left a trace: log changed from {a:1} to {a:1..2}"),
+            gist("a failed append left a trace: head changed from seq=1 to seq=2"));
+}
+
+}  // namespace
+}  // namespace treesim
