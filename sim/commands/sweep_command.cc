@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/commands/mutant_option.h"
+#include "sim/commands/run_command.h"
 #include "sim/exit_codes.h"
 #include "sim/simulation.h"
 
@@ -30,6 +31,8 @@ struct SweepOptions {
   std::string time;
   bool seeds_given = false;
   bool json = false;
+  // Run every seed that passes a second time and compare the trace hashes.
+  bool verify_determinism = false;
   std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
 };
 
@@ -71,14 +74,16 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
 
 SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
   const Options options = sweep_options(seed, sweep.swarm, sweep.safety_ticks, sweep.check_every);
-  const RunResult result = Simulation(seed, options).run();
+  const RunReport report = run_and_verify(seed, options, sweep.verify_determinism,
+                                          [&] { return Simulation(seed, options).run(); });
+  const RunResult& result = report.result;
   SeedOutcome outcome;
   outcome.seed = seed;
   outcome.ops_delivered = result.stats.ops_delivered;
   outcome.probes = result.probes;
-  if (result.failure) {
-    outcome.exit_code = failure_exit_code(result.failure->failure_class);
-    std::string message = result.failure->to_display();
+  if (report.failure) {
+    outcome.exit_code = failure_exit_code(report.failure->failure_class);
+    std::string message = report.failure->to_display();
     if (auto newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
     outcome.line = "seed " + seed_to_display(seed) + " FAILED " + message +
                    "\n  reproduce: treesim run --seed " + seed_to_display(seed) +
@@ -86,7 +91,9 @@ SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
                    (sweep.safety_ticks != Options{}.safety_ticks
                         ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
                         : "") +
-                   mutant_flag();
+                   (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every)
+                                           : "") +
+                   (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag();
   }
   return outcome;
 }
@@ -249,6 +256,11 @@ int sweep(const SweepOptions& options) {
   }
   if (terminal) std::cerr << "\n";
   const double seconds = seconds_so_far();
+  // A probe no seed hit is a path the sweep never took: missing coverage, not a pass.
+  std::vector<std::string> unhit;
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    if (probes.count(static_cast<Probe>(i)) == 0) unhit.push_back(probe_name(static_cast<Probe>(i)));
+  }
   if (options.json) {
     nlohmann::json probe_counts = nlohmann::json::object();
     for (std::size_t i = 0; i < kProbeCount; ++i) {
@@ -264,7 +276,9 @@ int sweep(const SweepOptions& options) {
         {"jobs", jobs},
         {"seeds_per_second", seconds > 0 ? done / seconds : 0.0},
         {"ops_per_second_per_job", seconds > 0 ? ops / seconds / jobs : 0.0},
-        {"probes", probe_counts}};
+        {"probes", probe_counts},
+        {"probes_not_hit", unhit},
+        {"verify_determinism", options.verify_determinism}};
     std::cout << report.dump(2) << "\n";
     return first_failure_code;
   }
@@ -275,6 +289,14 @@ int sweep(const SweepOptions& options) {
     std::cout << (i % 4 == 0 ? "\n  " : "  ") << probe_name(probe) << "=" << probes.count(probe);
   }
   std::cout << "\n";
+  if (!unhit.empty()) {
+    std::cout << "probes not hit:";
+    for (const std::string& name : unhit) std::cout << " " << name;
+    std::cout << "\n";
+  }
+  if (options.verify_determinism) {
+    std::cout << "determinism: every passing seed ran twice with the same trace hash\n";
+  }
   return first_failure_code;
 }
 
@@ -324,6 +346,8 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   command->add_flag("--swarm,!--no-swarm", options->swarm, "Draw a fault profile per seed")
       ->capture_default_str();
+  command->add_flag("--verify-determinism", options->verify_determinism,
+                    "Run each passing seed twice; a different trace hash fails it (exit 14)");
   add_mutant_option(*command, options->mutant);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });
 }
