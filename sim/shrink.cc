@@ -24,6 +24,7 @@ using shrink_internal::record_in_child;
 using shrink_internal::replay_following_ops;
 using shrink_internal::replay_in_child;
 using shrink_internal::Replayed;
+using shrink_internal::trace_in_child;
 using shrink_internal::without_replicas;
 using Clock = std::chrono::steady_clock;
 
@@ -73,15 +74,18 @@ class Shrinker {
       : seed_(seed), options_(options), factory_(std::move(factory)), started_(Clock::now()) {}
 
   // Records the input's run if it has no events, then replays it (it must fail) and links its
-  // ops. Isolated, both happen in child processes: the parent survives an input that crashes.
+  // ops. Isolated, both happen in child processes: the parent survives an input that crashes,
+  // and the crash becomes the failure to keep.
   Status start(const Scenario& input) {
     std::vector<Event> events;
+    std::optional<Failure> recorded_crash;
     if (input.events) {
       events = *input.events;
     } else if (options_.isolate) {
-      auto recorded = record_in_child(seed_, input.options, factory_);
-      if (!recorded) return crashes("its seed's run");
-      events = *std::move(recorded);
+      TS_ASSIGN_OR_RETURN(shrink_internal::Recorded recorded,
+                          record_in_child(seed_, input.options, factory_));
+      events = std::move(recorded.events);
+      recorded_crash = std::move(recorded.crash);
     } else {
       Simulation(seed_, input.options, factory_).run(&events);
     }
@@ -90,12 +94,25 @@ class Shrinker {
     const Candidate whole{input.options, items_of(events)};
     const auto replay_started = Clock::now();
     std::optional<Replayed> replayed = replay(whole, {}, /*timeout_seconds=*/0);
-    if (!replayed) return crashes("its replay");
+    if (!replayed) {
+      return Status::unsupported("could not replay the scenario in a child process");
+    }
     if (options_.isolate) {
       const double seconds = std::chrono::duration<double>(Clock::now() - replay_started).count();
       candidate_timeout_ = options_.candidate_timeout_seconds > 0
                                ? options_.candidate_timeout_seconds
                                : 10 * seconds + 10;
+    }
+    if (recorded_crash &&
+        !(replayed->failure && same_failure(*recorded_crash, *replayed->failure))) {
+      // The crash happened outside the events, e.g. in a read of the schedule's: no list of
+      // events reproduces it.
+      return Status::unsupported(
+          "the seed's run crashes the system under test (" + recorded_crash->message +
+          ") but the replay of its " + std::to_string(events.size()) + " recorded events " +
+          (replayed->failure ? "fails otherwise: " + replayed->failure->to_display()
+                             : std::string("passes")) +
+          "; the crash is not in the events, and the shrinker shrinks lists of events");
     }
     if (!replayed->failure) {
       return Status::failed_precondition(
@@ -105,7 +122,7 @@ class Shrinker {
     }
     original_ = *replayed->failure;
     best_.options = input.options;
-    best_.items = std::move(replayed->executed);  // up to the failing event
+    best_.items = std::move(replayed->executed);  // up to the failing (or crashing) event
     link_ops(best_.items, replayed->minted);
     best_minted_ = std::move(replayed->minted);
     return Status::ok();
@@ -131,11 +148,13 @@ class Shrinker {
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t crashed() const { return crashed_; }
   std::size_t original_event_count() const { return original_event_count_; }
+  double candidate_timeout() const { return candidate_timeout_; }
   bool stopped_by_budget() const { return stopped_by_budget_; }
   double seconds() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
  private:
-  // A replay in this process, or isolated in a child (none if the child crashed or hung).
+  // A replay in this process, or isolated in a child (none if the child hung or could not be
+  // run; a crash is the replay's failure).
   std::optional<Replayed> replay(const Candidate& candidate,
                                  const std::map<std::uint64_t, Op>& previous,
                                  double timeout_seconds) const {
@@ -143,13 +162,6 @@ class Shrinker {
       return replay_in_child(seed_, candidate, previous, factory_, timeout_seconds);
     }
     return replay_following_ops(seed_, candidate, previous, factory_);
-  }
-
-  static Status crashes(const std::string& what) {
-    return Status::unsupported(
-        "the scenario crashes the system under test in " + what +
-        " (an assertion or a sanitizer report; `treesim replay` or `treesim run` shows it) "
-        "instead of failing a checker, and the shrinker keeps checker failures only");
   }
 
   bool budget_spent() const {
@@ -179,11 +191,14 @@ class Shrinker {
     }
     ++tries_;
     std::optional<Replayed> replayed = replay(candidate, best_minted_, candidate_timeout_);
-    if (!replayed) {
+    if (!replayed) {  // hung
       ++crashed_;
       return false;
     }
-    if (!replayed->failure || !same_failure(original_, *replayed->failure)) return false;
+    if (!replayed->failure || !same_failure(original_, *replayed->failure)) {
+      if (replayed->failure && is_crash(*replayed->failure)) ++crashed_;
+      return false;
+    }
     ++accepted_;
     best_.options = std::move(candidate.options);
     best_.items = std::move(replayed->executed);
@@ -391,6 +406,10 @@ class Shrinker {
 
 std::string failure_gist(const Failure& failure) {
   std::string gist = failure.message.substr(0, failure.message.find('\n'));
+  if (gist.starts_with("assertion failed: ")) {
+    std::erase_if(gist, [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+    return gist;
+  }
   const std::size_t particular = gist.find_first_of("0123456789{(\"'");
   if (particular != std::string::npos) gist.resize(particular);
   // An op id's replica ("a:" of "a:3") is a particular too: replicas are renumbered.
@@ -400,6 +419,11 @@ std::string failure_gist(const Failure& failure) {
     if (start < gist.size() - 1 && (start == 0 || gist[start - 1] == ' ')) gist.resize(start);
   }
   return gist;
+}
+
+bool is_crash(const Failure& failure) {
+  return failure.checker == "assertion" || failure.checker == "sanitizer" ||
+         failure.checker.starts_with("signal ") || failure.checker.starts_with("exit ");
 }
 
 bool same_failure(const Failure& original, const Failure& candidate) {
@@ -471,22 +495,54 @@ Result<ShrinkResult> shrink_scenario(const Scenario& input, const ShrinkOptions&
   shrinker.shrink();
 
   // The shrunk list as it executed replays to the same run without the shrinker's hooks; a
-  // plain replay confirms it (and gives the trace). It cannot crash: the same calls did not.
+  // plain replay confirms it (and gives the trace). A checker's failure replays in this
+  // process: the same calls did not crash in any child. A crash replays in a child again (its
+  // items carry no links, so nothing is rewritten: the plain replay), and the trace is that of
+  // the events before the crashing one, which ran through in that child.
   ShrinkResult result;
   const Candidate& best = shrinker.best();
   result.scenario.seed = input.seed;
   result.scenario.options = best.options;
   result.scenario.events = events_of(best.items);
   TS_RETURN_IF_ERROR(check_replayable(best.options, *result.scenario.events));
-  const RunResult replayed = run_scenario(result.scenario, factory);
-  if (!replayed.failure || !same_failure(shrinker.original(), *replayed.failure)) {
+  const auto differs = [](const std::optional<Failure>& failure) {
     return Status::internal(
         "the shrunk scenario does not fail the same way when replayed on its own: " +
-        (replayed.failure ? replayed.failure->to_display() : std::string("it passes")));
+        (failure ? failure->to_display() : std::string("it passes")));
+  };
+  if (is_crash(shrinker.original())) {
+    const std::vector<Event>& events = *result.scenario.events;
+    const std::optional<Replayed> replayed =
+        replay_in_child(input.seed, Candidate{best.options, items_of(events)}, {}, factory,
+                        shrinker.candidate_timeout());
+    if (!replayed) return Status::internal("the shrunk scenario hangs when replayed on its own");
+    if (!replayed->failure || !same_failure(shrinker.original(), *replayed->failure)) {
+      return differs(replayed->failure);
+    }
+    result.failure = *replayed->failure;
+    // Without an executed event, the system crashed while the replicas opened: no trace.
+    if (!replayed->executed.empty()) {
+      const std::vector<Event> before_crash(
+          events.begin(),
+          events.begin() + static_cast<std::ptrdiff_t>(replayed->executed.size() - 1));
+      std::optional<std::vector<std::string>> trace =
+          trace_in_child(input.seed, best.options, before_crash, factory);
+      if (!trace) {
+        return Status::internal("the events before the crashing one crash on their own");
+      }
+      result.trace = *std::move(trace);
+    }
+    result.trace.push_back("t" + std::to_string(result.failure.tick) + " CRASHED " +
+                           result.failure.checker + ": " + result.failure.message);
+  } else {
+    const RunResult replayed = run_scenario(result.scenario, factory);
+    if (!replayed.failure || !same_failure(shrinker.original(), *replayed.failure)) {
+      return differs(replayed.failure);
+    }
+    result.failure = *replayed.failure;
+    result.trace = replayed.recent_events;
   }
-  result.failure = *replayed.failure;
   result.original_failure = shrinker.original();
-  result.trace = replayed.recent_events;
   result.original_event_count = shrinker.original_event_count();
   result.original_replica_count = input.options.replica_count;
   result.tries = shrinker.tries();
@@ -558,15 +614,26 @@ std::string describe_shrink(const ShrinkResult& result) {
                     std::to_string(result.scenario.options.replica_count) + " replicas in " +
                     std::to_string(result.tries) + " tries, " + seconds + " s" +
                     (result.budget_spent ? " (budget spent)" : "") + ".\n";
-  out += "It fails with " + result.failure.to_display();
+  const bool crash = is_crash(result.failure);
+  if (crash) {
+    // No checker fired: the process died in the last event.
+    out += "It crashes the system under test (crash/" + result.failure.checker + ") at tick " +
+           std::to_string(result.failure.tick) +
+           (result.failure.replica ? ", replica " + std::to_string(*result.failure.replica)
+                                   : std::string()) +
+           ", in its last event: " + result.failure.message;
+  } else {
+    out += "It fails with " + result.failure.to_display();
+  }
   if (!result.failure.first_difference.empty()) {
     out += "\n(first difference: " + result.failure.first_difference + ")";
   }
   out += "\nEvents (rN is replica N):\n";
   for (const Event& event : *result.scenario.events) out += "  " + event_to_display(event) + "\n";
   out += "Trace of the replay:\n";
-  // The failure closes the trace; its message was printed above.
-  const std::string failed = "t" + std::to_string(result.failure.tick) + " FAILED ";
+  // The failure (or the crash) closes the trace; its message was printed above.
+  const std::string failed =
+      "t" + std::to_string(result.failure.tick) + (crash ? " CRASHED " : " FAILED ");
   for (const std::string& line : result.trace) {
     if (line.starts_with(failed)) break;
     out += "  " + line + "\n";

@@ -1,16 +1,23 @@
 #include "sim/shrink_replay.h"
 
-#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
+#include "core/assert.h"
 #include "core/hex.h"
 #include "core/jsonl_codec.h"
 #include "sim/scenario.h"
@@ -113,7 +120,7 @@ std::vector<Item> items_of(const std::vector<Event>& events) {
 
 Replayed replay_following_ops(std::uint64_t seed, const Candidate& candidate,
                               const std::map<std::uint64_t, Op>& previous,
-                              const SystemFactory& factory) {
+                              const SystemFactory& factory, const ReplayListener& listener) {
   Replayed out;
   std::size_t current = 0;
   Simulation::ReplayHooks hooks;
@@ -148,9 +155,14 @@ Replayed replay_following_ops(std::uint64_t seed, const Candidate& candidate,
       event.ops.front() = forged;
     }
     out.executed.push_back(Item{item.id, event, std::move(links)});
+    if (listener.executing) listener.executing(index, out.executed.back());
     return true;
   };
-  hooks.minted = [&](const Op& op) { out.minted[candidate.items[current].id] = op; };
+  hooks.minted = [&](const Op& op) {
+    const std::uint64_t edit = candidate.items[current].id;
+    out.minted[edit] = op;
+    if (listener.minted) listener.minted(edit, op);
+  };
   const RunResult result =
       Simulation(seed, candidate.options, factory).replay(events_of(candidate.items), hooks);
   out.failure = result.failure;
@@ -222,51 +234,149 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Runs `body` in a child process that has `timeout_seconds` to finish (0: no limit), its
-// standard error silenced (a crashing candidate's assertion message is no news), and returns
-// what it wrote; none if it did not exit normally (a signal: an assertion's abort, the
-// timeout's alarm), or no child could be started.
-std::optional<std::string> output_of_child(const std::function<std::string()>& body,
-                                           double timeout_seconds) {
-  int channel[2];
-  if (pipe(channel) != 0) return std::nullopt;
+// Where the end of a child's standard error is kept: the line that matters (an assertion's, a
+// sanitizer's report) comes last, or near the start of a report of a few kilobytes.
+constexpr std::size_t kErrorTextMax = 64 * 1024;
+
+bool write_all(int fd, std::string_view text) {
+  for (std::size_t written = 0; written < text.size();) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The child's end of the pipe to its parent.
+class Channel {
+ public:
+  explicit Channel(int fd) : fd_(fd) {}
+
+  // Sends `text` at once, unbuffered: what was sent reaches the parent even if the child
+  // crashes right after. A parent that stopped listening has no use for the child.
+  void send(std::string_view text) const {
+    if (!write_all(fd_, text)) _exit(1);
+  }
+
+ private:
+  int fd_;
+};
+
+// How a child process ended.
+struct ChildRun {
+  bool started = false;
+  bool hung = false;  // killed at its timeout
+  int wait_status = 0;
+  std::string output;      // everything it sent, up to its end or its crash
+  std::string error_text;  // the end of its standard error
+
+  bool finished() const {
+    return started && !hung && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+  }
+  bool crashed() const { return started && !hung && !finished(); }
+};
+
+// Runs `body` in a child process with its standard error captured, and collects what it sends
+// and writes until it ends; one that runs past `timeout_seconds` (0: no limit) is killed and
+// counts as hung. The child ends with _exit: no atexit handlers, no leak check of a process
+// that is only a probe.
+ChildRun run_in_child(const std::function<void(const Channel&)>& body, double timeout_seconds) {
+  ChildRun run;
+  int output_pipe[2];
+  int error_pipe[2];
+  if (pipe(output_pipe) != 0) return run;
+  if (pipe(error_pipe) != 0) {
+    close(output_pipe[0]);
+    close(output_pipe[1]);
+    return run;
+  }
   std::fflush(nullptr);
   const pid_t child = fork();
   if (child < 0) {
-    close(channel[0]);
-    close(channel[1]);
-    return std::nullopt;
+    for (const int fd : {output_pipe[0], output_pipe[1], error_pipe[0], error_pipe[1]}) close(fd);
+    return run;
   }
   if (child == 0) {
-    close(channel[0]);
-    if (const int null = open("/dev/null", O_WRONLY); null >= 0) dup2(null, STDERR_FILENO);
-    if (timeout_seconds > 0) alarm(static_cast<unsigned>(std::ceil(timeout_seconds)));
-    const std::string output = body();
-    for (std::size_t written = 0; written < output.size();) {
-      const ssize_t n = write(channel[1], output.data() + written, output.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) _exit(1);
-      written += static_cast<std::size_t>(n);
-    }
-    // _exit: no atexit handlers, no leak check of a process that is only a probe.
+    close(output_pipe[0]);
+    close(error_pipe[0]);
+    dup2(error_pipe[1], STDERR_FILENO);
+    close(error_pipe[1]);
+    body(Channel(output_pipe[1]));
     _exit(0);
   }
-  close(channel[1]);
-  std::string output;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = read(channel[0], buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buffer, static_cast<std::size_t>(n));
+  run.started = true;
+  close(output_pipe[1]);
+  close(error_pipe[1]);
+
+  // Both pipes are drained together: a child blocked on a full one would never end.
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(timeout_seconds * 1000)));
+  const int fds[2] = {output_pipe[0], error_pipe[0]};
+  std::string* texts[2] = {&run.output, &run.error_text};
+  bool open[2] = {true, true};
+  while (open[0] || open[1]) {
+    int wait_milliseconds = -1;
+    if (timeout_seconds > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        run.hung = true;
+        break;
+      }
+      wait_milliseconds = static_cast<int>(std::min<std::int64_t>(left.count(), 1000));
+    }
+    pollfd polled[2];
+    int which[2];
+    nfds_t count = 0;
+    for (int i = 0; i < 2; ++i) {
+      if (!open[i]) continue;
+      polled[count] = pollfd{fds[i], POLLIN, 0};
+      which[count++] = i;
+    }
+    const int ready = poll(polled, count, wait_milliseconds);
+    if (ready < 0 && errno != EINTR) {
+      run.hung = true;  // no way left to hear it out: given up on, like a hang
+      break;
+    }
+    for (nfds_t k = 0; k < count && ready > 0; ++k) {
+      if (polled[k].revents == 0) continue;
+      char buffer[1 << 16];
+      const ssize_t n = read(fds[which[k]], buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        open[which[k]] = false;
+        continue;
+      }
+      texts[which[k]]->append(buffer, static_cast<std::size_t>(n));
+      if (which[k] == 1 && run.error_text.size() > 2 * kErrorTextMax) {
+        run.error_text.erase(0, run.error_text.size() - kErrorTextMax);
+      }
+    }
   }
-  close(channel[0]);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return std::nullopt;
+  if (run.hung) kill(child, SIGKILL);
+  while (waitpid(child, &run.wait_status, 0) < 0) {
+    if (errno != EINTR) {
+      run.started = false;  // no status to judge by
+      break;
+    }
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-  return output;
+  close(fds[0]);
+  close(fds[1]);
+  return run;
+}
+
+std::string first_line(std::string_view text) {
+  std::string line(text.substr(0, text.find('\n')));
+  if (line.ends_with('\r')) line.pop_back();
+  return line;
+}
+
+// The line of `text` that holds position `at`.
+std::string line_at(const std::string& text, std::size_t at) {
+  const std::size_t start = text.rfind('\n', at);
+  return first_line(std::string_view(text).substr(start == std::string::npos ? 0 : start + 1));
 }
 
 // Events travel as scenario text: the file format, validated again when it is read back.
@@ -281,106 +391,408 @@ std::optional<std::vector<Event>> events_from_text(const std::string& text) {
   return std::move(*scenario->events);
 }
 
-// Strings of a failure travel as hex: a message may hold any bytes.
-std::string encode_replayed(std::uint64_t seed, const Options& options, const Replayed& replayed) {
-  Json out = Json::object();
-  out["events"] = events_to_text(seed, options, events_of(replayed.executed));
-  Json ids = Json::array();
-  Json links = Json::array();
-  for (const Item& item : replayed.executed) {
-    ids.push_back(item.id);
-    Json item_links = Json::array();
-    for (const auto& link : item.links) item_links.push_back(link ? Json(*link) : Json(nullptr));
-    links.push_back(std::move(item_links));
-  }
-  out["ids"] = std::move(ids);
-  out["links"] = std::move(links);
-  Json minted = Json::array();
-  for (const auto& [edit, op] : replayed.minted) minted.push_back({edit, op_to_json(op)});
-  out["minted"] = std::move(minted);
-  out["trace_hash"] = replayed.trace_hash;
-  if (const auto& failure = replayed.failure) {
-    out["failure"] = {{"class", static_cast<int>(failure->failure_class)},
-                      {"checker", to_hex(failure->checker)},
-                      {"tick", failure->tick},
-                      {"replica", failure->replica ? Json(*failure->replica) : Json(nullptr)},
-                      {"message", to_hex(failure->message)},
-                      {"first_difference", to_hex(failure->first_difference)}};
-  }
-  return out.dump();
+// Ops travel in the op-log form that also holds a forgery (sim/scenario.h writes them so).
+Json op_to_wire(const Op& op) { return encode_unvalidated_op_json_line(op); }
+
+std::optional<Op> op_from_wire(const Json& value) {
+  const Json parsed = Json::parse(value.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return std::nullopt;
+  auto op = unvalidated_op_from_json(parsed);
+  if (!op.is_ok()) return std::nullopt;
+  return *std::move(op);
 }
 
-std::optional<Replayed> decode_replayed(const std::string& text) {
-  try {
-    const Json in = Json::parse(text);
-    std::optional<std::vector<Event>> events = events_from_text(in.at("events").get<std::string>());
-    const Json& ids = in.at("ids");
-    const Json& links = in.at("links");
-    if (!events || ids.size() != events->size() || links.size() != events->size()) {
+// Strings of a failure travel as hex: a message may hold any bytes.
+Json failure_to_wire(const Failure& failure) {
+  return {{"class", static_cast<int>(failure.failure_class)},
+          {"checker", to_hex(failure.checker)},
+          {"tick", failure.tick},
+          {"replica", failure.replica ? Json(*failure.replica) : Json(nullptr)},
+          {"message", to_hex(failure.message)},
+          {"first_difference", to_hex(failure.first_difference)}};
+}
+
+Failure failure_from_wire(const Json& in) {
+  const auto text_of = [&](const char* field) {
+    return from_hex(in.at(field).get<std::string>()).value_or("");
+  };
+  Failure failure;
+  failure.failure_class = static_cast<FailureClass>(in.at("class").get<int>());
+  failure.checker = text_of("checker");
+  failure.tick = in.at("tick").get<std::uint64_t>();
+  if (!in.at("replica").is_null()) failure.replica = in.at("replica").get<std::uint32_t>();
+  failure.message = text_of("message");
+  failure.first_difference = text_of("first_difference");
+  return failure;
+}
+
+// The replica an event happens at, for the failure of a crash during it.
+std::optional<std::uint32_t> replica_of(const Event& event) {
+  switch (event.kind) {
+    case Event::Kind::kLocal:
+    case Event::Kind::kDeliver:
+    case Event::Kind::kSync:
+    case Event::Kind::kCrash:
+    case Event::Kind::kRestart:
+    case Event::Kind::kArmStorageFault:
+    case Event::Kind::kArmFaultPoint:
+    case Event::Kind::kForge:
+      return event.replica;
+    case Event::Kind::kPartition:
+    case Event::Kind::kHeal:
+    case Event::Kind::kLiveness:
+    case Event::Kind::kEnd:
       return std::nullopt;
+  }
+  TS_UNREACHABLE();
+}
+
+// The stream of a replay in a child (sim/shrink_replay.h): one JSON object a line,
+//   {"item": P, "ops": [...], "links": [...]}  candidate.items[P] executes (ops and links for a
+//                                              delivery or forge: as it executes them)
+//   {"minted": ID, "op": ...}                   the local edit ID minted the op
+//   {"end": {"trace_hash": H, "failure": ...}}  the replay finished
+ReplayListener streaming_to(const Channel& channel) {
+  ReplayListener listener;
+  listener.executing = [&channel](std::size_t position, const Item& item) {
+    Json line = {{"item", position}};
+    if (has_ops(item.event.kind)) {
+      Json ops = Json::array();
+      for (const Op& op : item.event.ops) ops.push_back(op_to_wire(op));
+      Json links = Json::array();
+      for (const auto& link : item.links) links.push_back(link ? Json(*link) : Json(nullptr));
+      line["ops"] = std::move(ops);
+      line["links"] = std::move(links);
     }
-    Replayed replayed;
-    for (std::size_t i = 0; i < events->size(); ++i) {
-      Item item{ids[i].get<std::uint64_t>(), std::move((*events)[i]), {}};
-      for (const Json& link : links[i]) {
-        item.links.push_back(link.is_null() ? std::nullopt
-                                            : std::optional(link.get<std::uint64_t>()));
+    channel.send(line.dump() + "\n");
+  };
+  listener.minted = [&channel](std::uint64_t edit, const Op& op) {
+    channel.send(Json{{"minted", edit}, {"op", op_to_wire(op)}}.dump() + "\n");
+  };
+  return listener;
+}
+
+void send_end(const Channel& channel, const Replayed& replayed) {
+  Json end = {{"trace_hash", replayed.trace_hash}};
+  if (replayed.failure) end["failure"] = failure_to_wire(*replayed.failure);
+  channel.send(Json{{"end", std::move(end)}}.dump() + "\n");
+}
+
+// What the stream says; `ended` tells whether it held the end. None if it is not a stream of
+// `candidate`'s replay.
+std::optional<Replayed> read_stream(const std::string& text, const Candidate& candidate,
+                                    bool& ended) {
+  ended = false;
+  Replayed replayed;
+  try {
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t newline = text.find('\n', start);
+      if (newline == std::string::npos) return std::nullopt;  // lines are sent whole
+      const Json line = Json::parse(std::string_view(text).substr(start, newline - start));
+      start = newline + 1;
+      if (ended) return std::nullopt;  // nothing follows the end
+      if (const auto item = line.find("item"); item != line.end()) {
+        const std::size_t position = item->get<std::size_t>();
+        if (position >= candidate.items.size()) return std::nullopt;
+        const Item& planned = candidate.items[position];
+        Item executed{planned.id, planned.event, {}};
+        if (has_ops(planned.event.kind)) {
+          const Json& ops = line.at("ops");
+          const Json& links = line.at("links");
+          if (ops.size() != links.size() || ops.empty()) return std::nullopt;
+          executed.event.ops.clear();
+          for (std::size_t i = 0; i < ops.size(); ++i) {
+            std::optional<Op> op = op_from_wire(ops[i]);
+            if (!op) return std::nullopt;
+            executed.event.ops.push_back(*std::move(op));
+            executed.links.push_back(
+                links[i].is_null() ? std::nullopt : std::optional(links[i].get<std::uint64_t>()));
+          }
+        }
+        replayed.executed.push_back(std::move(executed));
+      } else if (const auto edit = line.find("minted"); edit != line.end()) {
+        std::optional<Op> op = op_from_wire(line.at("op"));
+        if (!op) return std::nullopt;
+        replayed.minted[edit->get<std::uint64_t>()] = *std::move(op);
+      } else {
+        const Json& end = line.at("end");
+        replayed.trace_hash = end.at("trace_hash").get<std::uint64_t>();
+        if (const auto failure = end.find("failure"); failure != end.end()) {
+          replayed.failure = failure_from_wire(*failure);
+        }
+        ended = true;
       }
-      replayed.executed.push_back(std::move(item));
     }
-    for (const Json& entry : in.at("minted")) {
-      auto op = op_from_json(entry.at(1));
-      if (!op.is_ok()) return std::nullopt;
-      replayed.minted.emplace(entry.at(0).get<std::uint64_t>(), *std::move(op));
-    }
-    replayed.trace_hash = in.at("trace_hash").get<std::uint64_t>();
-    if (const auto failure = in.find("failure"); failure != in.end()) {
-      const auto text_of = [&](const char* field) {
-        return from_hex(failure->at(field).get<std::string>()).value_or("");
-      };
-      Failure decoded;
-      decoded.failure_class = static_cast<FailureClass>(failure->at("class").get<int>());
-      decoded.checker = text_of("checker");
-      decoded.tick = failure->at("tick").get<std::uint64_t>();
-      if (!failure->at("replica").is_null()) {
-        decoded.replica = failure->at("replica").get<std::uint32_t>();
-      }
-      decoded.message = text_of("message");
-      decoded.first_difference = text_of("first_difference");
-      replayed.failure = std::move(decoded);
-    }
-    return replayed;
   } catch (const Json::exception&) {
     return std::nullopt;  // a child that wrote garbage is a child that failed
   }
+  return replayed;
 }
 
+// --- recording a run that crashes ---
+
+// A counter in memory shared with a child process, which survives the child's crash.
+class SharedCounter {
+ public:
+  SharedCounter() {
+    void* memory = mmap(nullptr, sizeof(std::uint64_t), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory != MAP_FAILED) value_ = static_cast<std::uint64_t*>(memory);
+  }
+  ~SharedCounter() {
+    if (value_ != nullptr) munmap(value_, sizeof(std::uint64_t));
+  }
+  SharedCounter(const SharedCounter&) = delete;
+  SharedCounter& operator=(const SharedCounter&) = delete;
+
+  bool mapped() const { return value_ != nullptr; }
+  std::uint64_t& value() { return *value_; }
+
+ private:
+  std::uint64_t* value_ = nullptr;
+};
+
+// The calls of a recording run into its systems under test (record_in_child): each is counted,
+// and from call number `intercept_at` on (0: never) they are answered without the system.
+struct CallCounter {
+  std::uint64_t* calls = nullptr;  // in shared memory
+  std::uint64_t intercept_at = 0;
+  // The events the run recorded so far, and their count at the first intercepted call.
+  const std::vector<Event>* recorded = nullptr;
+  std::optional<std::size_t> recorded_at_interception;
+  // Sends the recorded events and ends the child: the event of the intercepted call is in.
+  std::function<void()> report_and_exit;
+
+  // Before each call: whether the system must not see it.
+  bool intercept() {
+    if (recorded_at_interception && recorded->size() > *recorded_at_interception) {
+      report_and_exit();
+    }
+    ++*calls;
+    if (intercept_at != 0 && *calls == intercept_at) recorded_at_interception = recorded->size();
+    return recorded_at_interception.has_value();
+  }
+};
+
+// A system under test whose calls a CallCounter counts, and, once it intercepts, answers each
+// with an error or an empty value: the simulator reports that as a checker failure (a failed
+// call without an armed fault, a snapshot unlike the model's, broken invariants), which ends
+// the run after the event is recorded.
+class CountedSystem final : public SystemUnderTest {
+ public:
+  CountedSystem(std::unique_ptr<SystemUnderTest> inner, CallCounter& counter)
+      : inner_(std::move(inner)), counter_(counter) {}
+
+  Status open() override { return counter_.intercept() ? refused() : inner_->open(); }
+  bool is_open() const override { return !counter_.intercept() && inner_->is_open(); }
+  void crash() override {
+    if (!counter_.intercept()) inner_->crash();
+  }
+  bool needs_restart() const override { return !counter_.intercept() && inner_->needs_restart(); }
+  Result<AppendResult> append(const std::vector<Op>& batch) override {
+    if (counter_.intercept()) return refused();
+    return inner_->append(batch);
+  }
+  Result<LocalResult> local(const LocalEdit& edit) override {
+    if (counter_.intercept()) return refused();
+    return inner_->local(edit);
+  }
+  Status ensure_materialized() override {
+    return counter_.intercept() ? refused() : inner_->ensure_materialized();
+  }
+  Result<Snapshot> snapshot() override {
+    if (counter_.intercept()) return refused();
+    return inner_->snapshot();
+  }
+  Snapshot materialized_snapshot() override {
+    return counter_.intercept() ? Snapshot{} : inner_->materialized_snapshot();
+  }
+  VisibleTree materialized_visible_tree() override {
+    return counter_.intercept() ? VisibleTree{} : inner_->materialized_visible_tree();
+  }
+  Head head() override { return counter_.intercept() ? Head{} : inner_->head(); }
+  Frontier frontier() override { return counter_.intercept() ? Frontier{} : inner_->frontier(); }
+  VersionVector version_vector() override {
+    return counter_.intercept() ? VersionVector{} : inner_->version_vector();
+  }
+  Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
+    if (counter_.intercept()) return refused();
+    return inner_->ops_missing_from(known);
+  }
+  std::optional<std::string> check_invariants() override {
+    if (counter_.intercept()) return std::string("the recording answers in place of the system");
+    return inner_->check_invariants();
+  }
+  bool arm_storage_fault(std::uint64_t n) override {
+    return !counter_.intercept() && inner_->arm_storage_fault(n);
+  }
+  bool arm_fault_point(std::uint64_t n) override {
+    return !counter_.intercept() && inner_->arm_fault_point(n);
+  }
+  void clear_faults() override {
+    if (!counter_.intercept()) inner_->clear_faults();
+  }
+  Probes probes() const override { return counter_.intercept() ? Probes{} : inner_->probes(); }
+
+ private:
+  static Status refused() {
+    return Status::internal("the recording answers in place of the system");
+  }
+
+  std::unique_ptr<SystemUnderTest> inner_;
+  CallCounter& counter_;
+};
+
 }  // namespace
+
+Failure crash_failure(int wait_status, const std::string& error_text) {
+  Failure failure;
+  failure.failure_class = FailureClass::kCorrectness;
+  const std::size_t assertion = error_text.rfind("assertion failed:");
+  const std::size_t undefined = error_text.find("runtime error:");
+  const std::size_t sanitizer = error_text.find("Sanitizer");
+  if (assertion != std::string::npos) {
+    failure.checker = "assertion";
+    failure.message = first_line(std::string_view(error_text).substr(assertion));
+  } else if (undefined != std::string::npos) {
+    // "FILE:LINE:COLUMN: runtime error: WHAT": what first, where last (the gist stops at the
+    // first digit).
+    failure.checker = "sanitizer";
+    const std::string line = line_at(error_text, undefined);
+    const std::size_t what = line.find("runtime error:");
+    std::string where = line.substr(0, what);
+    while (!where.empty() && (where.back() == ' ' || where.back() == ':')) where.pop_back();
+    failure.message = line.substr(what) + (where.empty() ? "" : " at " + where);
+  } else if (sanitizer != std::string::npos) {
+    // "==1234==ERROR: AddressSanitizer: heap-use-after-free on address ...", less the pid.
+    failure.checker = "sanitizer";
+    std::string line = line_at(error_text, sanitizer);
+    if (line.starts_with("==")) {
+      const std::size_t end = line.find("==", 2);
+      if (end != std::string::npos) line.erase(0, end + 2);
+    }
+    failure.message = line;
+  } else {
+    failure.checker = WIFSIGNALED(wait_status) ? "signal " + std::to_string(WTERMSIG(wait_status))
+                                               : "exit " + std::to_string(WEXITSTATUS(wait_status));
+    std::string text = error_text;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    failure.message = text.empty() ? "the process died without a word on standard error"
+                                   : line_at(text, text.size() - 1);
+  }
+  return failure;
+}
 
 std::optional<Replayed> replay_in_child(std::uint64_t seed, const Candidate& candidate,
                                         const std::map<std::uint64_t, Op>& previous,
                                         const SystemFactory& factory, double timeout_seconds) {
-  const std::optional<std::string> output = output_of_child(
-      [&] {
-        return encode_replayed(seed, candidate.options,
-                               replay_following_ops(seed, candidate, previous, factory));
+  const ChildRun run = run_in_child(
+      [&](const Channel& channel) {
+        const Replayed replayed =
+            replay_following_ops(seed, candidate, previous, factory, streaming_to(channel));
+        send_end(channel, replayed);
       },
       timeout_seconds);
-  if (!output) return std::nullopt;
-  return decode_replayed(*output);
+  if (!run.finished() && !run.crashed()) return std::nullopt;  // hung, or never ran
+  bool ended = false;
+  std::optional<Replayed> replayed = read_stream(run.output, candidate, ended);
+  if (!replayed) return std::nullopt;
+  if (run.finished()) return ended ? replayed : std::nullopt;
+  if (ended) return std::nullopt;  // it crashed after the end: not the replay's doing
+  Failure crash = crash_failure(run.wait_status, run.error_text);
+  if (!replayed->executed.empty()) {
+    const Event& crashing = replayed->executed.back().event;
+    crash.tick = crashing.tick;
+    crash.replica = replica_of(crashing);
+  }
+  replayed->failure = std::move(crash);
+  replayed->trace_hash = 0;
+  return replayed;
 }
 
-std::optional<std::vector<Event>> record_in_child(std::uint64_t seed, const Options& options,
-                                                  const SystemFactory& factory) {
-  const std::optional<std::string> output = output_of_child(
-      [&] {
-        std::vector<Event> events;
-        Simulation(seed, options, factory).run(&events);
-        return events_to_text(seed, options, events);
+Result<Recorded> record_in_child(std::uint64_t seed, const Options& options,
+                                 const SystemFactory& factory) {
+  SharedCounter calls;
+  if (!calls.mapped()) {
+    return Status::unsupported("could not map memory to share with a recording child process");
+  }
+  const auto record = [&](std::uint64_t intercept_at) {
+    calls.value() = 0;
+    return run_in_child(
+        [&](const Channel& channel) {
+          std::vector<Event> events;
+          CallCounter counter;
+          counter.calls = &calls.value();
+          counter.intercept_at = intercept_at;
+          counter.recorded = &events;
+          counter.report_and_exit = [&] {
+            channel.send(events_to_text(seed, options, events));
+            _exit(0);
+          };
+          const SystemFactory counted = [&](const ReplicaId& id, const ReplicaConfig& config,
+                                            std::uint64_t replica_seed) {
+            return std::make_unique<CountedSystem>(factory(id, config, replica_seed), counter);
+          };
+          Simulation(seed, options, counted).run(&events);
+          // With an interception, only a run that recorded the intercepted event reports.
+          const bool complete =
+              intercept_at == 0 || (counter.recorded_at_interception &&
+                                    events.size() > *counter.recorded_at_interception);
+          if (complete) channel.send(events_to_text(seed, options, events));
+        },
+        /*timeout_seconds=*/0);
+  };
+  const ChildRun first = record(/*intercept_at=*/0);
+  if (first.finished()) {
+    std::optional<std::vector<Event>> events = events_from_text(first.output);
+    if (!events) return Status::unsupported("the recording child process reported nonsense");
+    return Recorded{*std::move(events), std::nullopt};
+  }
+  if (!first.crashed()) {
+    return Status::unsupported("could not run a child process to record the seed's run");
+  }
+  Failure crash = crash_failure(first.wait_status, first.error_text);
+  const std::uint64_t crashing_call = calls.value();
+  if (crashing_call == 0) {
+    return Status::unsupported(
+        "the seed's run crashes the system under test before any call into it (" + crash.message +
+        "): there is no event to shrink");
+  }
+  const ChildRun second = record(crashing_call);
+  std::optional<std::vector<Event>> events;
+  if (second.finished()) events = events_from_text(second.output);
+  if (!events) {
+    return Status::unsupported(
+        "the seed's run crashes the system under test (" + crash.message +
+        "), and a second run that answers the crashing call in place of the system did not "
+        "record the event it crashed in" +
+        (second.crashed()
+             ? " (it crashed: " + crash_failure(second.wait_status, second.error_text).message + ")"
+             : std::string()));
+  }
+  return Recorded{*std::move(events), std::move(crash)};
+}
+
+std::optional<std::vector<std::string>> trace_in_child(std::uint64_t seed, const Options& options,
+                                                       const std::vector<Event>& events,
+                                                       const SystemFactory& factory) {
+  const ChildRun run = run_in_child(
+      [&](const Channel& channel) {
+        const RunResult result = run_scenario(Scenario{"", seed, options, events}, factory);
+        Json lines = Json::array();
+        for (const std::string& line : result.recent_events) lines.push_back(to_hex(line));
+        channel.send(lines.dump());
       },
       /*timeout_seconds=*/0);
-  if (!output) return std::nullopt;
-  return events_from_text(*output);
+  if (!run.finished()) return std::nullopt;
+  const Json lines = Json::parse(run.output, nullptr, /*allow_exceptions=*/false);
+  if (!lines.is_array()) return std::nullopt;
+  std::vector<std::string> trace;
+  for (const Json& line : lines) {
+    if (!line.is_string()) return std::nullopt;
+    trace.push_back(from_hex(line.get<std::string>()).value_or(""));
+  }
+  return trace;
 }
 
 }  // namespace treesim::shrink_internal

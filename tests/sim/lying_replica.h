@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/in_process_replica.h"
 #include "sim/simulation.h"
+#include "tests/sim/forwarding_system.h"
 
 namespace treesim {
 
@@ -25,50 +25,43 @@ enum class Lie {
 };
 
 // The real materializer, with one lie told through the SystemUnderTest interface.
-class LyingReplica final : public SystemUnderTest {
+class LyingReplica final : public ForwardingSystem {
  public:
   LyingReplica(const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed, Lie lie)
-      : inner_(id, config, seed), lie_(lie) {}
+      : ForwardingSystem(id, config, seed), lie_(lie) {}
 
   Status open() override {
     restarted_ = opened_once_;
     opened_once_ = true;
-    return inner_.open();
+    return inner().open();
   }
-  bool is_open() const override { return inner_.is_open(); }
-  bool needs_restart() const override { return inner_.needs_restart(); }
-  void crash() override { inner_.crash(); }
   Result<AppendResult> append(const std::vector<Op>& batch) override {
-    auto result = inner_.append(batch);
+    auto result = inner().append(batch);
     if (result.is_ok() && lie_ == Lie::kHidesAffected) result->affected.clear();
     if (!result.is_ok() && lie_ == Lie::kAcceptsForgery &&
         (result.status().code() == StatusCode::kEquivocation ||
          result.status().code() == StatusCode::kInvalidArgument)) {
       AppendResult accepted;
-      accepted.head = inner_.head();
+      accepted.head = inner().head();
       return accepted;
     }
     if (!result.is_ok()) failed_once_ = true;
     return result;
   }
-  Result<LocalResult> local(const LocalEdit& edit) override { return inner_.local(edit); }
-  Status ensure_materialized() override { return inner_.ensure_materialized(); }
-  Result<Snapshot> snapshot() override { return inner_.snapshot(); }
   Snapshot materialized_snapshot() override {
-    Snapshot snapshot = inner_.materialized_snapshot();
+    Snapshot snapshot = inner().materialized_snapshot();
     if (lie_ == Lie::kWrongSnapshot && snapshot.rows.size() > 3) {
       snapshot.rows[3].order_key += "\x01";
     }
     return snapshot;
   }
   Head head() override {
-    Head head = inner_.head();
+    Head head = inner().head();
     if (lie_ == Lie::kHeadMovesOnFailure && failed_once_) head.seq += 1;
     return head;
   }
-  Frontier frontier() override { return inner_.frontier(); }
   VersionVector version_vector() override {
-    VersionVector vv = inner_.version_vector();
+    VersionVector vv = inner().version_vector();
     if (lie_ == Lie::kForgetsAfterRestart && restarted_ && !vv.entries.empty()) {
       vv.entries.erase(vv.entries.begin());
     }
@@ -76,16 +69,10 @@ class LyingReplica final : public SystemUnderTest {
   }
   Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
     if (lie_ == Lie::kNeverAnswersSync) return std::vector<Op>{};
-    return inner_.ops_missing_from(known);
+    return inner().ops_missing_from(known);
   }
-  std::optional<std::string> check_invariants() override { return inner_.check_invariants(); }
-  bool arm_storage_fault(std::uint64_t n) override { return inner_.arm_storage_fault(n); }
-  bool arm_fault_point(std::uint64_t n) override { return inner_.arm_fault_point(n); }
-  void clear_faults() override { inner_.clear_faults(); }
-  Probes probes() const override { return inner_.probes(); }
 
  private:
-  InProcessReplica inner_;
   Lie lie_;
   bool opened_once_ = false;
   bool restarted_ = false;

@@ -2,7 +2,8 @@
 # `treesim shrink` end to end: a failing scenario shrinks to the events that matter, is written
 # with its account in the comment and replays to the same failure; --save writes into a corpus;
 # a budget is reported; an input that does not fail exits 4 saying so; a malformed or missing
-# file exits 3 naming the file; FILE and --seed together, or neither, exit 2.
+# file exits 3 naming the file; FILE and --seed together, or neither, exit 2; with a planted bug
+# that crashes the materializer, the crash shrinks and the shrunk file crashes the same way.
 # Usage: shrink_cli_test.sh TREESIM
 set -u
 treesim=$1
@@ -108,6 +109,40 @@ if "$treesim" mutants --list 2>/dev/null | grep -qx "duplicate-reapplied"; then
   expect 0 "fails with correctness/invariants" shrink --seed 1 --swarm --safety-ticks 100 \
     --mutant duplicate-reapplied --out "$scratch/mutant.json"
   expect 10 "correctness/invariants" replay "$scratch/mutant.json" --mutant duplicate-reapplied
+fi
+
+# A planted bug that breaks an assertion of the materializer: the first swarm seed whose run
+# crashes shrinks to a few events, and the shrunk file crashes with the same assertion.
+if "$treesim" mutants --list 2>/dev/null | grep -qx "rewind-to-op-predecessor"; then
+  crash_mutant=rewind-to-op-predecessor
+  crash_seed=
+  for seed in $(seq 1 20); do
+    if "$treesim" run --seed "$seed" --swarm --safety-ticks 100 --mutant "$crash_mutant" 2>&1 |
+      grep -q "^assertion failed: "; then
+      crash_seed=$seed
+      break
+    fi
+  done
+  if [ -z "$crash_seed" ]; then
+    fail "$crash_mutant: no seed in 1..20 crashes"
+  else
+    output=$("$treesim" shrink --seed "$crash_seed" --swarm --safety-ticks 100 \
+      --mutant "$crash_mutant" --time 60s --out "$scratch/crash.json" 2>/dev/null)
+    status=$?
+    [ "$status" -eq 0 ] || fail "shrink the crash of seed $crash_seed: exit $status ($output)"
+    assertion=$(printf '%s\n' "$output" | grep -o "assertion failed: .*")
+    [ -n "$assertion" ] || fail "shrink the crash: no assertion named: $output"
+    events=$(printf '%s\n' "$output" | sed -n 's/^shrunk .* to \([0-9]*\) events.*/\1/p')
+    [ -n "$events" ] && [ "$events" -le 20 ] || fail "shrink the crash: not at most 20 events: $output"
+    grep -q 'It crashes the system under test (crash/assertion)' "$scratch/crash.json" ||
+      fail "the comment does not say that it crashes"
+    replayed=$("$treesim" replay "$scratch/crash.json" --mutant "$crash_mutant" 2>&1)
+    status=$?
+    [ "$status" -ne 0 ] || fail "replay of the shrunk crash passes"
+    case "$replayed" in *"$assertion"*) ;; *)
+      fail "replay of the shrunk crash does not crash with '$assertion': $replayed" ;;
+    esac
+  fi
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -1,12 +1,19 @@
 // The shrinker: a failing run of replicas that misbehave in one planted way shrinks to at most
 // 20 events that fail with the same checker; every candidate replayed on the way is a valid
 // scenario; the result replays on its own, and every op it delivers is the op a local edit of
-// the list minted. Method: record the first failing seed of a small profile with a planted fault
-// (a lying system under test), shrink it under budgets, and check the result from its file.
+// the list minted. A system under test that crashes (an assertion aborts the process) shrinks,
+// isolated, to a few events that crash with the same assertion, and no candidate that crashes
+// otherwise, fails a checker instead or hangs is kept. Method: record the first failing seed of
+// a small profile with a planted fault (a lying or asserting system under test), shrink it under
+// budgets, and check the result from its file.
 #include "sim/shrink.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,8 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "core/assert.h"
 #include "sim/in_process_replica.h"
 #include "sim/scenario.h"
+#include "sim/shrink_replay.h"
 #include "tests/sim/lying_replica.h"
 
 namespace treesim {
@@ -28,22 +37,18 @@ namespace {
 // late: behind the replica's head, so that the replica had to catch up to apply it. The bug
 // class of a catch-up path that loses a delete; it needs a particular sequence (an op, then a
 // delete that sorts before it) to show.
-class LateDeleteLie final : public SystemUnderTest {
+class LateDeleteLie final : public ForwardingSystem {
  public:
   // With `abort_on_unknown_node`, a local edit of a node the replica does not know crashes the
   // process, like an assertion would. A recorded run never makes one (the workload edits nodes
   // of the replica's own snapshot); a list with events deleted does.
   LateDeleteLie(const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed,
                 bool abort_on_unknown_node = false)
-      : inner_(id, config, seed), abort_on_unknown_node_(abort_on_unknown_node) {}
+      : ForwardingSystem(id, config, seed), abort_on_unknown_node_(abort_on_unknown_node) {}
 
-  Status open() override { return inner_.open(); }
-  bool is_open() const override { return inner_.is_open(); }
-  bool needs_restart() const override { return inner_.needs_restart(); }
-  void crash() override { inner_.crash(); }
   Result<AppendResult> append(const std::vector<Op>& batch) override {
-    const Head head = inner_.head();
-    auto result = inner_.append(batch);
+    const Head head = inner().head();
+    auto result = inner().append(batch);
     if (result.is_ok() && head.key) {
       for (const Op& op : batch) {
         if (op.kind == OpKind::kDelete && op.key() < *head.key) hidden_.insert(op.node);
@@ -52,35 +57,23 @@ class LateDeleteLie final : public SystemUnderTest {
     return result;
   }
   Result<LocalResult> local(const LocalEdit& edit) override {
-    auto result = inner_.local(edit);
+    auto result = inner().local(edit);
     if (abort_on_unknown_node_ && !result.is_ok() &&
         result.status().code() == StatusCode::kNotFound) {
       std::abort();
     }
     return result;
   }
-  Status ensure_materialized() override { return inner_.ensure_materialized(); }
   Result<Snapshot> snapshot() override {
-    auto snapshot = inner_.snapshot();
+    auto snapshot = inner().snapshot();
     if (snapshot.is_ok()) lie(*snapshot);
     return snapshot;
   }
   Snapshot materialized_snapshot() override {
-    Snapshot snapshot = inner_.materialized_snapshot();
+    Snapshot snapshot = inner().materialized_snapshot();
     lie(snapshot);
     return snapshot;
   }
-  Head head() override { return inner_.head(); }
-  Frontier frontier() override { return inner_.frontier(); }
-  VersionVector version_vector() override { return inner_.version_vector(); }
-  Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
-    return inner_.ops_missing_from(known);
-  }
-  std::optional<std::string> check_invariants() override { return inner_.check_invariants(); }
-  bool arm_storage_fault(std::uint64_t n) override { return inner_.arm_storage_fault(n); }
-  bool arm_fault_point(std::uint64_t n) override { return inner_.arm_fault_point(n); }
-  void clear_faults() override { inner_.clear_faults(); }
-  Probes probes() const override { return inner_.probes(); }
 
  private:
   void lie(Snapshot& snapshot) const {
@@ -89,7 +82,6 @@ class LateDeleteLie final : public SystemUnderTest {
     }
   }
 
-  InProcessReplica inner_;
   bool abort_on_unknown_node_;
   std::set<NodeId> hidden_;
 };
@@ -459,19 +451,203 @@ TEST(Shrink, IsolatedCandidatesThatCrashTheSystemAreSkipped) {
   EXPECT_EQ(shrunk->failure.first_difference, "tombstoned");
 }
 
-TEST(Shrink, AnIsolatedInputThatCrashesIsRefused) {
+// --- crashes ---
+
+// The real materializer with assertions planted where a materializer with a bug would crash, at
+// conditions a correct one handles fine, so that a run crashes like one with a planted bug:
+//   - a delete that arrives behind the replica's head (late: it needs a catch-up, so a
+//     particular sequence of edits and deliveries, like LateDeleteLie's);
+//   - a local edit of a node the replica does not know: a recorded run never makes one (the
+//     workload edits nodes of the replica's own snapshot), a list with events deleted does;
+//     there it crashes with another assertion, or hangs.
+// Optionally its snapshot also lies while it holds node 3 but not node 2: a checker's failure.
+struct Plants {
+  bool assert_late_delete = true;  // off: only count them in `late_deletes`
+  enum class UnknownNode { kAssert, kHang } unknown_node = UnknownNode::kAssert;
+  bool lie_with_node_3_without_node_2 = false;
+  std::size_t* late_deletes = nullptr;
+};
+
+class PlantedAssertions final : public ForwardingSystem {
+ public:
+  PlantedAssertions(const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed,
+                    const Plants& plants)
+      : ForwardingSystem(id, config, seed), plants_(plants) {}
+
+  Result<AppendResult> append(const std::vector<Op>& batch) override {
+    const Head head = inner().head();
+    bool delete_arrives_in_order = true;
+    for (const Op& op : batch) {
+      if (op.kind == OpKind::kDelete && head.key && op.key() < *head.key) {
+        delete_arrives_in_order = false;
+      }
+    }
+    if (!delete_arrives_in_order && plants_.late_deletes != nullptr) ++*plants_.late_deletes;
+    if (plants_.assert_late_delete) TS_ASSERT(delete_arrives_in_order);
+    return inner().append(batch);
+  }
+  Result<LocalResult> local(const LocalEdit& edit) override {
+    auto result = inner().local(edit);
+    const bool edited_node_is_known =
+        result.is_ok() || result.status().code() != StatusCode::kNotFound;
+    if (!edited_node_is_known && plants_.unknown_node == Plants::UnknownNode::kHang) {
+      for (;;) pause();  // until the parent's timeout kills the process
+    }
+    TS_ASSERT(edited_node_is_known);
+    return result;
+  }
+  Result<Snapshot> snapshot() override {
+    auto snapshot = inner().snapshot();
+    if (snapshot.is_ok()) lie(*snapshot);
+    return snapshot;
+  }
+  Snapshot materialized_snapshot() override {
+    Snapshot snapshot = inner().materialized_snapshot();
+    lie(snapshot);
+    return snapshot;
+  }
+
+ private:
+  void lie(Snapshot& snapshot) const {
+    if (!plants_.lie_with_node_3_without_node_2) return;
+    const auto holds = [&](std::uint64_t node) {
+      return std::any_of(snapshot.rows.begin(), snapshot.rows.end(), [&](const SnapshotRow& row) {
+        return row.node == NodeId::from_low(node);
+      });
+    };
+    if (!holds(3) || holds(2)) return;
+    for (SnapshotRow& row : snapshot.rows) {
+      if (row.node == NodeId::from_low(3)) row.order_key += "\x01";
+    }
+  }
+
+  Plants plants_;
+};
+
+SystemFactory planted_assertions(Plants plants = {}) {
+  return [plants](const ReplicaId& id, const ReplicaConfig& config, std::uint64_t seed) {
+    return std::make_unique<PlantedAssertions>(id, config, seed, plants);
+  };
+}
+
+// The message of PlantedAssertions' assertion on a late delete, as core/assert.h prints it.
+constexpr const char* kLateDeleteAssertion = "assertion failed: delete_arrives_in_order at ";
+
+Event remove(std::uint64_t tick, std::uint32_t replica, std::uint64_t node) {
+  Event event{.kind = Event::Kind::kLocal, .tick = tick, .replica = replica};
+  event.edit.kind = LocalEdit::Kind::kRemove;
+  event.edit.node = NodeId::from_low(node);
+  return event;
+}
+
+// Replica 0 inserts and removes node 1; replica 1 inserts nodes 2 and 3, so that its head is
+// (2,b,2) when the insert and the delete (2,a,2) of node 1 reach it: the delete is late, and
+// replica 1 crashes. Every event is needed, and the shortcuts fail otherwise: without the insert
+// of node 1, its remove crashes on an unknown node; without the insert of node 2, replica 1
+// lies about node 3 (a model failure); without any other, nothing fails.
+Scenario late_delete_crash(const Plants& plants) {
   Scenario scenario;
   scenario.options = small_options();
-  Event edit{.kind = Event::Kind::kLocal, .tick = 0, .replica = 0};
-  edit.edit.kind = LocalEdit::Kind::kRemove;
-  edit.edit.node = NodeId::from_low(5);  // unknown: the system aborts
-  scenario.events = std::vector<Event>{edit};
+  scenario.options.replica_count = 2;
+  scenario.options.replicas.resize(2);
+  scenario.events = std::vector<Event>{insert(0, 0, 1), remove(1, 0, 1), insert(2, 1, 2),
+                                       insert(3, 1, 3), deliver(4, 1)};
+  // Built without the planted assertions: the same ops, minted without crashing.
+  Plants quiet = plants;
+  quiet.assert_late_delete = false;
+  return with_minted_deliveries(scenario, {{4, {0, 1}}}, planted_assertions(quiet));
+}
+
+TEST(ShrinkCrash, CandidatesThatCrashOtherwiseOrFailACheckerInsteadAreNotKept) {
+  Plants plants;
+  plants.lie_with_node_3_without_node_2 = true;
+  const Scenario scenario = late_delete_crash(plants);
   ShrinkOptions options;
   options.isolate = true;
-  auto shrunk = shrink_scenario(scenario, options, late_delete_factory(true));
-  ASSERT_FALSE(shrunk.is_ok());
-  EXPECT_EQ(shrunk.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(shrunk.status().message().find("crashes the system under test"), std::string::npos);
+  auto shrunk = shrink_scenario(scenario, options, planted_assertions(plants));
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_TRUE(is_crash(shrunk->original_failure));
+  EXPECT_EQ(shrunk->failure.checker, "assertion");
+  EXPECT_TRUE(shrunk->failure.message.starts_with(kLateDeleteAssertion)) << shrunk->failure.message;
+  EXPECT_EQ(shrunk->failure.tick, 4u);
+  EXPECT_EQ(shrunk->failure.replica, std::optional<std::uint32_t>(1));
+  // Kept: the five events (the delivery may lose the insert's op: the delete alone is late).
+  // Taking the crash on the unknown node would leave the remove alone, taking the model
+  // failure four events.
+  EXPECT_EQ(shrunk->scenario.events->size(), 5u) << shrunk->scenario.comment;
+  EXPECT_GT(shrunk->crashed, 0u);  // the unknown node's crash was seen, and rejected
+}
+
+TEST(ShrinkCrash, AHangingCandidateIsNotTheSameFailure) {
+  Plants plants;
+  plants.unknown_node = Plants::UnknownNode::kHang;
+  ShrinkOptions options;
+  options.isolate = true;
+  options.candidate_timeout_seconds = 1;
+  auto shrunk = shrink_scenario(late_delete_crash(plants), options, planted_assertions(plants));
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  EXPECT_TRUE(shrunk->failure.message.starts_with(kLateDeleteAssertion)) << shrunk->failure.message;
+  EXPECT_EQ(shrunk->scenario.events->size(), 5u) << shrunk->scenario.comment;
+  EXPECT_GT(shrunk->crashed, 0u);  // the hangs, killed at the timeout
+}
+
+TEST(ShrinkCrash, ASeedThatCrashesIsRecordedToItsCrashAndShrinksToAFewEventsThatCrashAlike) {
+  // The first seed whose run has a late delete; without the assertion the run passes.
+  const Options options = small_options();
+  std::uint64_t seed = 0;
+  std::size_t crashing_event = 0;
+  for (std::uint64_t candidate = 1; candidate <= 40 && seed == 0; ++candidate) {
+    std::size_t late_deletes = 0;
+    const SystemFactory counting =
+        planted_assertions(Plants{.assert_late_delete = false, .late_deletes = &late_deletes});
+    std::vector<Event> events;
+    ASSERT_FALSE(Simulation(candidate, options, counting).run(&events).failure.has_value());
+    if (late_deletes == 0) continue;
+    // Which event made the first one.
+    late_deletes = 0;
+    Simulation::ReplayHooks hooks;
+    hooks.before = [&](std::size_t index, Event&) {
+      if (late_deletes == 0) crashing_event = index;
+      return true;
+    };
+    Simulation(candidate, options, counting).replay(events, hooks);
+    seed = candidate;
+  }
+  ASSERT_NE(seed, 0u) << "no seed in 1..40 has a late delete";
+
+  // From the seed alone: the run is recorded in a child up to the event that crashed it.
+  ShrinkOptions shrink_options;
+  shrink_options.isolate = true;
+  const auto started = std::chrono::steady_clock::now();
+  auto shrunk = shrink_scenario(Scenario{"", seed, options, std::nullopt}, shrink_options,
+                                planted_assertions());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(shrunk.is_ok()) << shrunk.status().to_string();
+  std::printf("crash: seed %llu, %zu events -> %zu events at %u replicas, %llu tries, %.1f s\n",
+              static_cast<unsigned long long>(seed), shrunk->original_event_count,
+              shrunk->scenario.events->size(), shrunk->scenario.options.replica_count,
+              static_cast<unsigned long long>(shrunk->tries), seconds);
+  EXPECT_EQ(shrunk->original_event_count, crashing_event + 1);
+  EXPECT_TRUE(shrunk->original_failure.message.starts_with(kLateDeleteAssertion))
+      << shrunk->original_failure.to_display();
+  EXPECT_TRUE(same_failure(shrunk->original_failure, shrunk->failure));
+  EXPECT_LE(shrunk->scenario.events->size(), 20u) << shrunk->scenario.comment;
+  EXPECT_LT(shrunk->scenario.events->size(), shrunk->original_event_count);
+
+  // From its file, on its own, the system crashes with the same assertion in the last event.
+  auto file = scenario_from_json_text(scenario_to_json_text(shrunk->scenario));
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_DEATH(run_scenario(*file, planted_assertions()),
+               "assertion failed: delete_arrives_in_order at .*shrink_test.cc");
+  EXPECT_NE(file->comment.find("It crashes the system under test (crash/assertion) at tick " +
+                               std::to_string(shrunk->failure.tick)),
+            std::string::npos)
+      << file->comment;
+  EXPECT_NE(file->comment.find(kLateDeleteAssertion), std::string::npos) << file->comment;
+  // The trace covers the events before the crashing one.
+  EXPECT_NE(file->comment.find("Trace of the replay:\n  t0 start"), std::string::npos)
+      << file->comment;
 }
 
 TEST(Shrink, APassingScenarioIsRefusedWithHowItEnded) {
@@ -606,6 +782,65 @@ TEST(SameFailure, TheGistTellsApartTheFailuresOfOneChecker) {
             "a failed append left a trace: head changed from seq=");
   EXPECT_NE(gist("a failed append left a trace: log changed from {a:1} to {a:1..2}"),
             gist("a failed append left a trace: head changed from seq=1 to seq=2"));
+}
+
+TEST(SameFailure, ACrashIsTheSameWhereItsAssertionIsTheSame) {
+  const auto crash = [](const std::string& message) {
+    return Failure{FailureClass::kCorrectness, "assertion", 4, 1, message, ""};
+  };
+  const Failure original =
+      crash("assertion failed: it->second.node == Node{} at materializer/tree.cc:108");
+  EXPECT_TRUE(is_crash(original));
+  // The line number is the only particular of an assertion's line: a build with lines moved
+  // still reports the same assertion; the text after a brace still counts.
+  EXPECT_EQ(failure_gist(original),
+            "assertion failed: it->second.node == Node{} at materializer/tree.cc:");
+  Failure other = crash("assertion failed: it->second.node == Node{} at materializer/tree.cc:111");
+  other.tick = 9;
+  other.replica = 0;
+  EXPECT_TRUE(same_failure(original, other));
+  EXPECT_FALSE(same_failure(original, crash("assertion failed: it->second.node == Node{} at "
+                                            "materializer/apply.cc:108")));
+  EXPECT_FALSE(
+      same_failure(original, crash("assertion failed: added at materializer/tree.cc:108")));
+  // A checker's failure with the same words is another failure.
+  Failure checker = original;
+  checker.checker = "invariants";
+  EXPECT_FALSE(is_crash(checker));
+  EXPECT_FALSE(same_failure(original, checker));
+  Failure signal = original;
+  signal.checker = "signal 6";
+  EXPECT_TRUE(is_crash(signal));
+  EXPECT_FALSE(same_failure(original, signal));
+}
+
+TEST(CrashFailure, NamesTheAssertionTheSanitizerOrTheSignal) {
+  using shrink_internal::crash_failure;
+  const int aborted = W_EXITCODE(0, SIGABRT);
+  Failure assertion =
+      crash_failure(aborted, "some noise\nassertion failed: added at materializer/apply.cc:92\n");
+  EXPECT_EQ(assertion.checker, "assertion");
+  EXPECT_EQ(assertion.message, "assertion failed: added at materializer/apply.cc:92");
+  const Failure address = crash_failure(
+      W_EXITCODE(1, 0),
+      "=================================================================\n"
+      "==4242==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc 0x1\n"
+      "READ of size 8 at 0x602000000010 thread T0\n");
+  EXPECT_EQ(address.checker, "sanitizer");
+  EXPECT_EQ(address.message,
+            "ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc 0x1");
+  EXPECT_EQ(failure_gist(address), "ERROR: AddressSanitizer: heap-use-after-free on address ");
+  const Failure undefined = crash_failure(
+      W_EXITCODE(1, 0),
+      "materializer/apply.cc:12:5: runtime error: signed integer overflow: 1 + 2147483647\n"
+      "SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior materializer/apply.cc:12:5\n");
+  EXPECT_EQ(undefined.checker, "sanitizer");
+  EXPECT_EQ(undefined.message,
+            "runtime error: signed integer overflow: 1 + 2147483647 at materializer/apply.cc:12:5");
+  const Failure signal = crash_failure(W_EXITCODE(0, SIGSEGV), "last words\n");
+  EXPECT_EQ(signal.checker, "signal " + std::to_string(SIGSEGV));
+  EXPECT_EQ(signal.message, "last words");
+  EXPECT_TRUE(is_crash(assertion) && is_crash(address) && is_crash(undefined) && is_crash(signal));
 }
 
 }  // namespace
