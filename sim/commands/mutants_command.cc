@@ -9,6 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,10 +22,13 @@
 #include <nlohmann/json.hpp>
 
 #include "materializer/mutants.h"
+#include "sim/commands/run_command.h"
 #include "sim/commands/sweep_command.h"
 #include "sim/exit_codes.h"
 #include "sim/file_io.h"
 #include "sim/scenario.h"
+#include "sim/shrink.h"
+#include "sim/shrink_replay.h"
 #include "sim/simulation.h"
 
 namespace treesim {
@@ -37,6 +44,11 @@ struct MatrixOptions {
   std::uint32_t check_every = 1;
   double seed_timeout_seconds = 600;
   std::string json_path;
+  // The shrink step: off with --no-shrink; its budget per mutant; where the shrunk scenarios go
+  // (empty: a fresh directory under the system's temporary directory).
+  bool shrink = true;
+  std::string shrink_time = "60s";
+  std::string out_dir;
 };
 
 // How one seed's run ended.
@@ -45,6 +57,25 @@ struct SeedVerdict {
   std::string failure_class;  // a FailureClass name, or "crash" / "hang"
   std::string checker;        // the simulator's checker, or "assertion", "sanitizer", ...
   std::string message;        // the first line
+  std::string first_difference;  // of a model or convergence mismatch
+  std::string gist;              // the message without its particulars (failure_gist)
+};
+
+// What the shrink step made of a mutant's failing run.
+struct ShrinkOutcome {
+  bool attempted = false;
+  std::string error;  // why there is no shrunk scenario (it crashed, it did not fail again, ...)
+  std::size_t original_events = 0;
+  std::size_t events = 0;
+  std::uint32_t replicas = 0;
+  std::uint64_t tries = 0;
+  double seconds = 0;
+  bool budget_spent = false;
+  std::string path;  // the shrunk scenario, written
+  // The file read back and replayed (in a child, the mutant active): whether it failed the same
+  // way, and how it ended.
+  bool replays_same = false;
+  SeedVerdict replay;
 };
 
 // The first failure of one mutant's seeds, or their whole budget without one.
@@ -59,6 +90,7 @@ struct Detection {
   std::uint64_t seed = 0;
   Options options;
   SeedVerdict verdict;
+  ShrinkOutcome shrunk;
 
   // The failing run as a scenario (seed and options; replayed with the mutant active, it runs
   // exactly like the seed did): the input of a shrink step.
@@ -97,15 +129,17 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
-[[noreturn]] void run_child(int result_fd, Mutant mutant, std::uint64_t seed,
-                            const Options& options) {
+[[noreturn]] void run_child(int result_fd, Mutant mutant,
+                            const std::function<RunResult()>& body) {
   set_active_mutant(mutant);
-  const RunResult result = Simulation(seed, options).run();
+  const RunResult result = body();
   nlohmann::json out = {{"failed", result.failure.has_value()}};
   if (result.failure) {
     out["class"] = failure_class_name(result.failure->failure_class);
     out["checker"] = result.failure->checker;
     out["message"] = first_line(result.failure->to_display());
+    out["first_difference"] = result.failure->first_difference;
+    out["gist"] = failure_gist(*result.failure);
   }
   write_all(result_fd, out.dump());
   close(result_fd);
@@ -113,35 +147,38 @@ void write_all(int fd, const std::string& text) {
   _exit(0);
 }
 
+// The verdict a child would report for `failure`; a crash of the system under test
+// (sim/shrink.h: is_crash) is of class "crash".
+SeedVerdict verdict_of(const Failure& failure) {
+  return SeedVerdict{true,
+                     is_crash(failure) ? "crash" : failure_class_name(failure.failure_class),
+                     failure.checker,
+                     first_line(failure.to_display()),
+                     failure.first_difference,
+                     failure_gist(failure)};
+}
+
 // What a child that did not report a result left on stderr: an assertion's or a sanitizer's
-// report, or its last line.
+// report, or its last line, read as the shrinker reads a crashed candidate.
 SeedVerdict crash_verdict(int status, const std::string& error_text) {
-  SeedVerdict verdict;
-  verdict.failed = true;
-  verdict.failure_class = "crash";
-  const std::size_t assertion = error_text.find("assertion failed:");
-  const std::size_t sanitizer = error_text.find("Sanitizer");
-  if (assertion != std::string::npos) {
-    verdict.checker = "assertion";
-    verdict.message = first_line(error_text.substr(assertion));
-  } else if (sanitizer != std::string::npos) {
-    verdict.checker = "sanitizer";
-    const std::size_t start = error_text.rfind('\n', sanitizer);
-    verdict.message = first_line(error_text.substr(start == std::string::npos ? 0 : start + 1));
-  } else {
-    verdict.checker = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
-                                          : "exit " + std::to_string(WEXITSTATUS(status));
-    std::string text = error_text;
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    const std::size_t start = text.rfind('\n');
-    verdict.message = start == std::string::npos ? text : text.substr(start + 1);
-  }
+  const Failure crash = shrink_internal::crash_failure(status, error_text);
+  SeedVerdict verdict = verdict_of(crash);
+  verdict.message = crash.message;
   if (verdict.message.size() > 300) verdict.message.resize(300);
   return verdict;
 }
 
-Result<SeedVerdict> run_seed_in_child(Mutant mutant, std::uint64_t seed, const Options& options,
-                                      double timeout_seconds) {
+// sim/shrink.h's same_failure, on verdicts: the same class, checker, first differing field and
+// gist; tick, replica and the particulars of the message may differ.
+bool same_verdict(const SeedVerdict& a, const SeedVerdict& b) {
+  return a.failed && b.failed && a.failure_class == b.failure_class && a.checker == b.checker &&
+         a.first_difference == b.first_difference && a.gist == b.gist;
+}
+
+// Runs `body` (a seed's run, or a scenario's replay) in a child process with `mutant` active,
+// and says how it ended.
+Result<SeedVerdict> run_in_child(Mutant mutant, const std::function<RunResult()>& body,
+                                 double timeout_seconds) {
   int result_pipe[2];
   int error_pipe[2];
   if (pipe(result_pipe) != 0) return Status::internal("pipe failed");
@@ -162,7 +199,7 @@ Result<SeedVerdict> run_seed_in_child(Mutant mutant, std::uint64_t seed, const O
     close(error_pipe[0]);
     dup2(error_pipe[1], STDERR_FILENO);
     close(error_pipe[1]);
-    run_child(result_pipe[1], mutant, seed, options);
+    run_child(result_pipe[1], mutant, body);
   }
   close(result_pipe[1]);
   close(error_pipe[1]);
@@ -226,6 +263,8 @@ Result<SeedVerdict> run_seed_in_child(Mutant mutant, std::uint64_t seed, const O
       verdict.failure_class = result.value("class", "");
       verdict.checker = result.value("checker", "");
       verdict.message = result.value("message", "");
+      verdict.first_difference = result.value("first_difference", "");
+      verdict.gist = result.value("gist", "");
       return verdict;
     }
   }
@@ -247,9 +286,11 @@ Result<Detection> detect_mutant(const MutantInfo& mutant, const MatrixOptions& o
     const std::uint64_t seed = first_seed + i;
     const Options profile =
         sweep_options(seed, /*swarm=*/true, options.safety_ticks, options.check_every);
-    TS_ASSIGN_OR_RETURN(const SeedVerdict verdict,
-                        run_seed_in_child(mutant.mutant, seed, profile,
-                                          options.seed_timeout_seconds));
+    TS_ASSIGN_OR_RETURN(
+        const SeedVerdict verdict,
+        run_in_child(
+            mutant.mutant, [&] { return Simulation(seed, profile).run(); },
+            options.seed_timeout_seconds));
     ++detection.seeds_run;
     if (!verdict.failed) continue;
     detection.detected = true;
@@ -262,12 +303,75 @@ Result<Detection> detect_mutant(const MutantInfo& mutant, const MatrixOptions& o
   return detection;
 }
 
-// One mutant's row of the matrix: detect, then shrink. The shrink step of issue 9 belongs here,
-// once sim/shrink.h exists: shrink detection.failing_scenario() with the mutant active while the
-// same failure class and checker fire, and report the shrunk event count beside the detection.
+// The shrink step of a detected mutant: shrinks its failing run with the mutant active (every
+// candidate in a child process: a planted bug may break an assertion), writes the result to
+// `dir`/NAME.json, reads the file back and replays it in a child, which must fail the same way.
+ShrinkOutcome shrink_detection(const Detection& detection, const MatrixOptions& options,
+                               double budget_seconds, const std::string& dir) {
+  ShrinkOutcome outcome;
+  outcome.attempted = true;
+  ShrinkOptions shrink_options;
+  shrink_options.time_seconds = budget_seconds;
+  shrink_options.isolate = true;
+  Result<ShrinkResult> result = [&] {
+    const ScopedMutant active(detection.mutant->mutant);
+    return shrink_scenario(detection.failing_scenario(), shrink_options);
+  }();
+  if (!result.is_ok()) {
+    outcome.error = result.status().message();
+    return outcome;
+  }
+  outcome.original_events = result->original_event_count;
+  outcome.events = result->scenario.events ? result->scenario.events->size() : 0;
+  outcome.replicas = result->scenario.options.replica_count;
+  outcome.tries = result->tries;
+  outcome.seconds = result->seconds;
+  outcome.budget_spent = result->budget_spent;
+  outcome.path = (std::filesystem::path(dir) / (std::string(detection.mutant->name) + ".json"))
+                     .string();
+  if (Status status = write_scenario_file(outcome.path, result->scenario); !status.is_ok()) {
+    outcome.error = status.message();
+    outcome.path.clear();
+    return outcome;
+  }
+  Result<Scenario> written = read_scenario_file(outcome.path);
+  if (!written.is_ok()) {
+    outcome.error = written.status().message();
+    return outcome;
+  }
+  Result<SeedVerdict> replay = run_in_child(
+      detection.mutant->mutant, [&] { return run_scenario(*written); },
+      options.seed_timeout_seconds);
+  if (!replay.is_ok()) {
+    outcome.error = "its replay: " + replay.status().message();
+    return outcome;
+  }
+  outcome.replay = *replay;
+  outcome.replays_same = same_verdict(verdict_of(result->failure), outcome.replay);
+  if (!outcome.replays_same) {
+    outcome.error = "the shrunk file replays " +
+                    (outcome.replay.failed ? "with " + outcome.replay.message
+                                           : std::string("without a failure")) +
+                    ", not with " + first_line(result->failure.to_display());
+  }
+  return outcome;
+}
+
+// One mutant's row of the matrix: detect, then shrink.
 Result<Detection> evaluate_mutant(const MutantInfo& mutant, const MatrixOptions& options,
-                                  std::uint64_t first_seed, std::optional<double> budget_seconds) {
-  return detect_mutant(mutant, options, first_seed, budget_seconds);
+                                  std::uint64_t first_seed, std::optional<double> budget_seconds,
+                                  std::optional<double> shrink_seconds,
+                                  const std::string& shrink_dir) {
+  TS_ASSIGN_OR_RETURN(Detection detection,
+                      detect_mutant(mutant, options, first_seed, budget_seconds));
+  if (detection.detected && shrink_seconds && detection.verdict.failure_class == "hang") {
+    // Recording the run would hang the same way (the shrinker records without a timeout).
+    detection.shrunk.attempted = true;
+    detection.shrunk.error = "a hang is not shrunk";
+  } else if (detection.detected && shrink_seconds) {
+    detection.shrunk = shrink_detection(detection, options, *shrink_seconds, shrink_dir);
+  }
+  return detection;
 }
 
 double median(std::vector<double> values) {
@@ -289,37 +393,75 @@ struct Summary {
   double seeds_max = 0;
   double seconds_median = 0;
   double seconds_max = 0;
+  // Over the shrunk scenarios that replay the same way.
+  std::size_t shrunk = 0;
+  double shrunk_events_median = 0;
+  double shrunk_events_max = 0;
+  double shrink_seconds_median = 0;
+  double shrink_seconds_max = 0;
 };
+
+double max_of(const std::vector<double>& values) {
+  return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+}
 
 Summary summarize(const std::vector<Detection>& rows) {
   std::vector<double> seeds;
   std::vector<double> seconds;
+  std::vector<double> shrunk_events;
+  std::vector<double> shrink_seconds;
   for (const Detection& row : rows) {
     if (!row.detected) continue;
     seeds.push_back(static_cast<double>(row.seeds_run));
     seconds.push_back(row.seconds);
+    if (row.shrunk.replays_same) {
+      shrunk_events.push_back(static_cast<double>(row.shrunk.events));
+      shrink_seconds.push_back(row.shrunk.seconds);
+    }
   }
   Summary summary;
   summary.detected = seeds.size();
   summary.seeds_median = median(seeds);
   summary.seconds_median = median(seconds);
-  if (!seeds.empty()) {
-    summary.seeds_max = *std::max_element(seeds.begin(), seeds.end());
-    summary.seconds_max = *std::max_element(seconds.begin(), seconds.end());
-  }
+  summary.seeds_max = max_of(seeds);
+  summary.seconds_max = max_of(seconds);
+  summary.shrunk = shrunk_events.size();
+  summary.shrunk_events_median = median(shrunk_events);
+  summary.shrunk_events_max = max_of(shrunk_events);
+  summary.shrink_seconds_median = median(shrink_seconds);
+  summary.shrink_seconds_max = max_of(shrink_seconds);
   return summary;
 }
 
+// "7 events (of 1203), 2.1 s", or why there is no shrunk scenario.
+std::string shrunk_cell(const ShrinkOutcome& shrunk) {
+  if (!shrunk.attempted) return "-";
+  if (!shrunk.replays_same) return "not shrunk: " + shrunk.error;
+  return std::to_string(shrunk.events) + " events (of " + std::to_string(shrunk.original_events) +
+         "), " + fixed(shrunk.seconds, 1) + " s" + (shrunk.budget_spent ? ", budget spent" : "");
+}
+
 void print_table(const std::vector<Detection>& rows, const MatrixOptions& options) {
-  std::cout << "| mutant | detected | seeds | seconds | seed | class/checker | reproduce |\n"
-            << "|---|---|---:|---:|---|---|---|\n";
+  std::cout << "| mutant | detected | seeds | seconds | seed | class/checker | shrunk | "
+               "reproduce |\n"
+            << "|---|---|---:|---:|---|---|---|---|\n";
   for (const Detection& row : rows) {
+    std::string reproduce = "-";
+    if (row.shrunk.replays_same) {
+      reproduce = "`" + replay_command_line(row.shrunk.path) + " --mutant " + row.mutant->name +
+                  "`";
+    } else if (row.detected) {
+      reproduce = "`" + reproduce_line(row, options) + "`";
+    }
+    std::string shrunk = shrunk_cell(row.shrunk);
+    // A table cell holds one line without pipes.
+    std::replace(shrunk.begin(), shrunk.end(), '|', '/');
+    std::replace(shrunk.begin(), shrunk.end(), '\n', ' ');
     std::cout << "| " << row.mutant->name << " | " << (row.detected ? "yes" : "**NO**") << " | "
               << row.seeds_run << " | " << fixed(row.seconds, 1) << " | "
               << (row.detected ? seed_to_display(row.seed) : "-") << " | "
               << (row.detected ? row.verdict.failure_class + "/" + row.verdict.checker : "-")
-              << " | " << (row.detected ? "`" + reproduce_line(row, options) + "`" : "-")
-              << " |\n";
+              << " | " << shrunk << " | " << reproduce << " |\n";
   }
   const Summary summary = summarize(rows);
   std::cout << "\ndetected " << summary.detected << "/" << rows.size()
@@ -329,6 +471,15 @@ void print_table(const std::vector<Detection>& rows, const MatrixOptions& option
             << " (safety ticks " << options.safety_ticks << ", at most " << options.seeds
             << " seeds" << (options.time.empty() ? "" : " and " + options.time)
             << " per mutant)\n";
+  if (options.shrink) {
+    std::cout << "shrunk " << summary.shrunk << "/" << summary.detected
+              << " (replayed from the file, same failure); events: median "
+              << fixed(summary.shrunk_events_median, 1) << ", max "
+              << fixed(summary.shrunk_events_max, 0) << "; seconds to shrink: median "
+              << fixed(summary.shrink_seconds_median, 1) << ", max "
+              << fixed(summary.shrink_seconds_max, 1) << " (budget " << options.shrink_time
+              << " per mutant)\n";
+  }
 }
 
 nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& options) {
@@ -347,6 +498,24 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
       entry["message"] = row.verdict.message;
       entry["reproduce"] = reproduce_line(row, options);
     }
+    if (row.shrunk.attempted) {
+      nlohmann::json shrunk = {{"replays_same", row.shrunk.replays_same}};
+      if (!row.shrunk.error.empty()) shrunk["error"] = row.shrunk.error;
+      if (row.shrunk.original_events > 0) {
+        shrunk["original_events"] = row.shrunk.original_events;
+        shrunk["events"] = row.shrunk.events;
+        shrunk["replicas"] = row.shrunk.replicas;
+        shrunk["tries"] = row.shrunk.tries;
+        shrunk["seconds"] = row.shrunk.seconds;
+        shrunk["budget_spent"] = row.shrunk.budget_spent;
+      }
+      if (!row.shrunk.path.empty()) {
+        shrunk["path"] = row.shrunk.path;
+        shrunk["reproduce"] =
+            replay_command_line(row.shrunk.path) + " --mutant " + row.mutant->name;
+      }
+      entry["shrunk"] = std::move(shrunk);
+    }
     list.push_back(std::move(entry));
   }
   const Summary summary = summarize(rows);
@@ -355,7 +524,9 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
             {"seeds_max", options.seeds},
             {"time", options.time},
             {"safety_ticks", options.safety_ticks},
-            {"check_every", options.check_every}}},
+            {"check_every", options.check_every},
+            {"shrink", options.shrink},
+            {"shrink_time", options.shrink_time}}},
           {"mutants", std::move(list)},
           {"summary",
            {{"mutants", rows.size()},
@@ -363,7 +534,30 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
             {"seeds_median", summary.seeds_median},
             {"seeds_max", summary.seeds_max},
             {"seconds_median", summary.seconds_median},
-            {"seconds_max", summary.seconds_max}}}};
+            {"seconds_max", summary.seconds_max},
+            {"shrunk", summary.shrunk},
+            {"shrunk_events_median", summary.shrunk_events_median},
+            {"shrunk_events_max", summary.shrunk_events_max},
+            {"shrink_seconds_median", summary.shrink_seconds_median},
+            {"shrink_seconds_max", summary.shrink_seconds_max}}}};
+}
+
+// The directory the shrunk scenarios go to: `requested`, created if missing, or a fresh one
+// under the system's temporary directory.
+Result<std::string> shrink_directory(const std::string& requested) {
+  std::error_code error;
+  if (!requested.empty()) {
+    std::filesystem::create_directories(requested, error);
+    if (error) return Status::invalid_argument(requested + ": " + error.message());
+    return requested;
+  }
+  std::string path =
+      (std::filesystem::temp_directory_path(error) / "treesim-mutants-XXXXXX").string();
+  if (error) return Status::internal("no temporary directory: " + error.message());
+  if (mkdtemp(path.data()) == nullptr) {
+    return Status::internal(path + ": " + std::strerror(errno));
+  }
+  return path;
 }
 
 int list_mutants() {
@@ -415,10 +609,28 @@ int run_matrix(const MatrixOptions& options) {
     std::cerr << "treesim mutants: --seeds, --check-every and --seed-timeout must be positive\n";
     return kExitBadInput;
   }
+  std::optional<double> shrink_budget;
+  std::string shrink_dir = options.out_dir;
+  if (options.shrink) {
+    Result<double> parsed = parse_duration(options.shrink_time);
+    if (!parsed.is_ok()) {
+      std::cerr << "treesim mutants: --shrink-time: " << parsed.status().message() << "\n";
+      return kExitBadInput;
+    }
+    shrink_budget = *parsed;
+    Result<std::string> dir = shrink_directory(options.out_dir);
+    if (!dir.is_ok()) {
+      std::cerr << "treesim mutants: --out-dir: " << dir.status().message() << "\n";
+      return kExitBadInput;
+    }
+    shrink_dir = *dir;
+    std::cerr << "shrunk scenarios go to " << shrink_dir << "\n";
+  }
 
   std::vector<Detection> rows;
   for (const MutantInfo* mutant : selected) {
-    Result<Detection> row = evaluate_mutant(*mutant, options, *first_seed, budget);
+    Result<Detection> row =
+        evaluate_mutant(*mutant, options, *first_seed, budget, shrink_budget, shrink_dir);
     if (!row.is_ok()) {
       std::cerr << "treesim mutants: " << mutant->name << ": " << row.status().message() << "\n";
       return kExitInternal;
@@ -429,7 +641,9 @@ int run_matrix(const MatrixOptions& options) {
                                       row->verdict.failure_class + "/" + row->verdict.checker +
                                       ")"
                                 : std::string("SURVIVED"))
-              << " after " << row->seeds_run << " seeds, " << fixed(row->seconds, 1) << " s\n";
+              << " after " << row->seeds_run << " seeds, " << fixed(row->seconds, 1) << " s";
+    if (row->shrunk.attempted) std::cerr << "; shrunk: " << shrunk_cell(row->shrunk);
+    std::cerr << "\n";
     rows.push_back(std::move(*row));
   }
   print_table(rows, options);
@@ -446,6 +660,16 @@ int run_matrix(const MatrixOptions& options) {
     std::cerr << "treesim mutants: mutant " << row.mutant->name << " survived " << row.seeds_run
               << " seeds (" << fixed(row.seconds, 1) << " s)\n";
     exit_code = kExitMutantSurvived;
+  }
+  if (exit_code == kExitSuccess) {
+    // A shrunk scenario that replays differently from the run it came from is a harness bug
+    // (the shrinker kept a candidate its replay does not reproduce).
+    for (const Detection& row : rows) {
+      if (row.shrunk.attempted && !row.shrunk.replays_same && !row.shrunk.path.empty()) {
+        std::cerr << "treesim mutants: " << row.mutant->name << ": " << row.shrunk.error << "\n";
+        exit_code = kExitInternal;
+      }
+    }
   }
   return exit_code;
 }
@@ -473,6 +697,14 @@ void register_mutants_command(CLI::App& app, int* exit_code) {
                       "Seconds after which a seed's run is killed and counted as a hang")
       ->capture_default_str();
   command->add_option("--json", options->json_path, "Also write the matrix as JSON to this file");
+  command->add_flag("!--no-shrink", options->shrink,
+                    "Only detect: do not shrink the failing runs");
+  command->add_option("--shrink-time", options->shrink_time,
+                      "Budget of each mutant's shrink step (90s, 10m)")
+      ->capture_default_str();
+  command->add_option("--out-dir", options->out_dir,
+                      "Write the shrunk scenarios here as MUTANT.json (default: a new directory "
+                      "under the system's temporary directory)");
   command->callback([options, exit_code] { *exit_code = run_matrix(*options); });
 }
 
