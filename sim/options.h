@@ -59,6 +59,17 @@ struct OpMix {
   // deleted after some of its files): nested tombstones, which a concurrent edit deep inside
   // revives level by level. Off by default; swarm profiles draw it.
   std::uint32_t remove_around_deleted = 0;
+  // Nested deletes revived from inside: each draw takes the next stage that the replica's
+  // state allows, a remove of a visible node under a visible parent, a remove of a visible node
+  // around a deleted one, then an edit of a node that a delete hides (an insert under it, a
+  // payload write on it, a move of a visible node into it or of its child back out), mostly
+  // under two or more tombstones. That edit is what a client does with a node handle it still
+  // holds, or a user restoring into or out of a deleted folder; the local API accepts any known
+  // node. Every delete is unaware of it, so the contract revives the node and every tombstoned
+  // ancestor at once (SEMANTICS.md §5) without any concurrency having to line up: the levels
+  // above the first revived one are where a refresh that stops early goes wrong. Off by
+  // default; swarm profiles draw it.
+  std::uint32_t edit_inside_deleted = 0;
 
   friend bool operator==(const OpMix&, const OpMix&) = default;
 };

@@ -39,6 +39,40 @@ std::vector<NodeId> holders_of_deleted(const Snapshot& snapshot,
   return out;
 }
 
+// The nodes a delete hides, in id order: those with a tombstoned node among themselves and
+// their stored ancestors. `nested` holds the ones with two or more: an edit there revives
+// several levels at once.
+struct Hidden {
+  std::vector<NodeId> all;
+  std::vector<NodeId> nested;
+  // The stored children of each node of `all` that has any, in id order.
+  std::map<NodeId, std::vector<NodeId>> children;
+};
+
+Hidden hidden_by_deletes(const Snapshot& snapshot) {
+  std::map<NodeId, const SnapshotRow*> row_of;
+  for (const SnapshotRow& row : snapshot.rows) row_of[row.node] = &row;
+  Hidden out;
+  for (const SnapshotRow& row : snapshot.rows) {
+    std::size_t tombstones = 0;
+    // Up the stored parents; bounded, since a broken replica may store a cycle.
+    const SnapshotRow* at = &row;
+    for (std::size_t steps = 0; at && steps <= snapshot.rows.size(); ++steps) {
+      if (at->tombstoned) ++tombstones;
+      if (!at->parent) break;
+      auto it = row_of.find(*at->parent);
+      at = it == row_of.end() ? nullptr : it->second;  // ROOT, TRASH
+    }
+    if (tombstones >= 1) out.all.push_back(row.node);
+    if (tombstones >= 2) out.nested.push_back(row.node);
+  }
+  const std::set<NodeId> hidden(out.all.begin(), out.all.end());
+  for (const SnapshotRow& row : snapshot.rows) {
+    if (row.parent && hidden.count(*row.parent) != 0) out.children[*row.parent].push_back(row.node);
+  }
+  return out;
+}
+
 }  // namespace
 
 NodeId Workload::fresh_node() {
@@ -67,19 +101,74 @@ LocalEdit Workload::next(const VisibleTree& tree, const Snapshot* rows) {
   };
   auto random_parent = [&]() { return visible.empty() || rng_.chance(1, 3) ? kRoot : rng_.pick(visible); };
 
-  // Visible nodes whose stored subtree holds a tombstoned node (only when that kind is on).
+  // Visible nodes whose stored subtree holds a tombstoned node (only when a kind that reads
+  // rows is on).
   const std::vector<NodeId> holders =
       rows == nullptr ? std::vector<NodeId>() : holders_of_deleted(*rows, visible);
+  // Nodes a delete hides, and visible nodes under a visible parent (the first of nested
+  // deletes), for edits inside deleted subtrees (only when that kind is on).
+  const bool inside_deleted = rows != nullptr && mix_.edit_inside_deleted != 0;
+  const Hidden hidden = inside_deleted ? hidden_by_deletes(*rows) : Hidden();
+  std::vector<NodeId> deep;
+  if (inside_deleted) {
+    for (NodeId parent : busy) {
+      const std::vector<NodeId>& children = tree.children.at(parent);
+      deep.insert(deep.end(), children.begin(), children.end());
+    }
+  }
 
   LocalEdit edit;
+  // An edit that puts a new dot on the chain of `target`, a hidden node: an insert under it, a
+  // payload write on it, a visible node moved into it, or one of its stored children moved
+  // back out (a file restored out of a deleted folder: the target, as the old parent, gets the
+  // dot). Every delete is unaware of it, so the target and its tombstoned ancestors revive.
+  auto edit_inside = [&](NodeId target) {
+    enum Way { kInsertUnder, kWritePayload, kMoveIn, kMoveChildOut };
+    std::vector<Way> ways = {kInsertUnder, kWritePayload};
+    if (!visible.empty()) ways.push_back(kMoveIn);
+    const auto children = hidden.children.find(target);
+    if (children != hidden.children.end()) ways.push_back(kMoveChildOut);
+    switch (rng_.pick(ways)) {
+      case kInsertUnder:
+        edit.kind = LocalEdit::Kind::kInsert;
+        edit.node = fresh_node();
+        edit.parent = target;
+        edit.placement = random_placement(target);
+        break;
+      case kWritePayload:
+        edit.kind = LocalEdit::Kind::kSetPayload;
+        edit.node = target;
+        edit.payload = std::string(1, static_cast<char>('A' + rng_.uniform_below(4)));
+        break;
+      case kMoveIn:
+        // A visible ancestor of the target makes it a cycle, skipped.
+        edit.kind = LocalEdit::Kind::kMove;
+        edit.node = rng_.pick(visible);
+        edit.parent = target;
+        edit.placement = random_placement(target);
+        break;
+      case kMoveChildOut:
+        edit.kind = LocalEdit::Kind::kMove;
+        edit.node = rng_.pick(children->second);
+        edit.parent = random_parent();
+        edit.placement = random_placement(edit.parent);
+        break;
+    }
+  };
   // Kinds whose weight is 0 take no draw of their own, so a mix without the last kinds draws
   // exactly as before those kinds existed.
-  const std::array<std::uint32_t, 7> weights = {
+  const std::array<std::uint32_t, 8> weights = {
       mix_.insert, visible.empty() ? 0 : mix_.move, visible.empty() ? 0 : mix_.remove,
       visible.empty() ? 0 : mix_.payload, visible.empty() ? 0 : mix_.move_to_trash,
       busy.empty() ? 0 : mix_.move_into_subtree,
-      holders.empty() ? 0 : mix_.remove_around_deleted};
-  switch (rng_.weighted(weights)) {
+      holders.empty() ? 0 : mix_.remove_around_deleted,
+      hidden.all.empty() && deep.empty() ? 0 : mix_.edit_inside_deleted};
+  // A started plan of nested deletes goes on at the replica's next edit, before concurrent
+  // edits can revive what it nested; the weighted draw is skipped, so a mix without the kind
+  // draws as before.
+  const bool go_on = continue_inside_deleted_ && weights[7] != 0;
+  continue_inside_deleted_ = false;
+  switch (go_on ? 7 : rng_.weighted(weights)) {
     case 0: {
       edit.kind = LocalEdit::Kind::kInsert;
       edit.node = fresh_node();
@@ -117,6 +206,28 @@ LocalEdit Workload::next(const VisibleTree& tree, const Snapshot* rows) {
     case 6: {
       edit.kind = LocalEdit::Kind::kRemove;
       edit.node = rng_.pick(holders);
+      break;
+    }
+    case 7: {
+      // One stage of "delete a node, delete a folder around it, edit inside", chosen by what the
+      // replica's state already holds, so that consecutive draws nest deletes and then revive
+      // several levels at once (OpMix::edit_inside_deleted). Concurrent edits revive nested
+      // deletes quickly; each stage starts from whatever is left.
+      if (!hidden.nested.empty()) {
+        // Under two or more tombstones: a single revive is common enough without this kind,
+        // the levels above it are what a refresh of the ancestors' flags must not miss.
+        edit_inside(rng_.pick(hidden.nested));
+      } else if (!holders.empty()) {
+        edit.kind = LocalEdit::Kind::kRemove;
+        edit.node = rng_.pick(holders);
+        continue_inside_deleted_ = true;
+      } else if (!deep.empty() && (hidden.all.empty() || rng_.chance(1, 2))) {
+        edit.kind = LocalEdit::Kind::kRemove;
+        edit.node = rng_.pick(deep);
+        continue_inside_deleted_ = true;
+      } else {
+        edit_inside(rng_.pick(hidden.all));
+      }
       break;
     }
     default: {

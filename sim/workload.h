@@ -2,8 +2,10 @@
 // that race interestingly: moves of subtrees into each other (concurrent ones form cycles that
 // must be skipped), deletes of busy subtrees (which concurrent inserts and moves revive),
 // payload races on the same nodes, moves to TRASH, and (OpMix::move_into_subtree) moves of a
-// node under its own descendant, a cycle wherever the op lands, and
-// (OpMix::remove_around_deleted) removes of nodes whose subtree already holds a deleted node.
+// node under its own descendant, a cycle wherever the op lands,
+// (OpMix::remove_around_deleted) removes of nodes whose subtree already holds a deleted node,
+// and (OpMix::edit_inside_deleted) nested deletes followed by an edit deep inside them, which
+// revives every level at once.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +25,11 @@ class Workload {
   // The next edit given the replica's materialized visible tree. `rows`, the materialized
   // snapshot it derives from, is needed (and read) only when needs_rows().
   LocalEdit next(const VisibleTree& tree, const Snapshot* rows = nullptr);
-  // Whether next() reads the snapshot rows (OpMix::remove_around_deleted looks for tombstoned
-  // nodes, which the visible tree does not show).
-  bool needs_rows() const { return mix_.remove_around_deleted != 0; }
+  // Whether next() reads the snapshot rows (OpMix::remove_around_deleted and
+  // OpMix::edit_inside_deleted look for tombstoned nodes, which the visible tree does not show).
+  bool needs_rows() const {
+    return mix_.remove_around_deleted != 0 || mix_.edit_inside_deleted != 0;
+  }
 
  private:
   NodeId fresh_node();
@@ -34,6 +38,8 @@ class Workload {
   Rng rng_;
   std::uint32_t replica_index_;
   std::uint64_t nodes_created_ = 0;
+  // The last edit was a remove of OpMix::edit_inside_deleted's plan: the next one continues it.
+  bool continue_inside_deleted_ = false;
 };
 
 }  // namespace treesim

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "materializer/mutants.h"
 #include "tests/sim/lying_replica.h"
 
 namespace treesim {
@@ -73,6 +74,38 @@ TEST(Swarm, SomeProfilesForgeAndForgeryStaysRare) {
     if (options.forge_per_mille > 0) ++forging;
   }
   EXPECT_GT(forging, 0u);
+}
+
+// Removes that nest tombstones, and edits inside the deleted subtrees (sim/workload.h).
+Options nested_revive_options() {
+  Options options = small_options();
+  options.op_mix.remove = 20;
+  options.op_mix.remove_around_deleted = 20;
+  options.op_mix.edit_inside_deleted = 20;
+  EXPECT_TRUE(options.normalize().is_ok());
+  return options;
+}
+
+TEST(Simulation, EditsInsideDeletedSubtreesReviveThemAndPass) {
+  const RunResult result = Simulation(7, nested_revive_options()).run();
+  ASSERT_FALSE(result.failure.has_value()) << result.failure->to_display();
+  EXPECT_GT(result.probes.count(Probe::kRevive), 0u);
+}
+
+TEST(Simulation, EditsInsideDeletedSubtreesCatchStaleAncestorTombstoneFlags) {
+  // The planted bug stale-tombstone-cache stops refreshing the ancestors' cached flags at the
+  // first revived node: one edit under two deletes leaves the outer one hidden.
+  if (!kMutantsCompiled) GTEST_SKIP() << "built without planted bugs";
+  ScopedMutant mutant(Mutant::kStaleTombstoneCache);
+  const RunResult result = Simulation(7, nested_revive_options()).run();
+  ASSERT_TRUE(result.failure.has_value());
+  const Failure& failure = *result.failure;
+  EXPECT_EQ(failure.failure_class, FailureClass::kCorrectness) << failure.to_display();
+  // The invariants checker recomputes cached flags; the model checker compares them.
+  const bool flag_reported = failure.checker == "invariants"
+                                 ? failure.message.find("cached tombstone flag") != std::string::npos
+                                 : failure.first_difference == "tombstoned";
+  EXPECT_TRUE(flag_reported) << failure.to_display();
 }
 
 struct LieCase {
