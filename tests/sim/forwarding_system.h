@@ -28,8 +28,16 @@ class ForwardingSystem : public SystemUnderTest {
   }
   Result<LocalResult> local(const LocalEdit& edit) override { return inner_.local(edit); }
   Status ensure_materialized() override { return inner_.ensure_materialized(); }
-  Result<Snapshot> snapshot() override { return inner_.snapshot(); }
-  Snapshot materialized_snapshot() override { return inner_.materialized_snapshot(); }
+  Result<Snapshot> snapshot() override {
+    auto snapshot = inner_.snapshot();
+    if (snapshot.is_ok()) edit_snapshot(*snapshot);
+    return snapshot;
+  }
+  Snapshot materialized_snapshot() override {
+    Snapshot snapshot = inner_.materialized_snapshot();
+    edit_snapshot(snapshot);
+    return snapshot;
+  }
   Head head() override { return inner_.head(); }
   Frontier frontier() override { return inner_.frontier(); }
   VersionVector version_vector() override { return inner_.version_vector(); }
@@ -44,6 +52,8 @@ class ForwardingSystem : public SystemUnderTest {
 
  protected:
   InProcessReplica& inner() { return inner_; }
+  // A lie told in both snapshots, the log's and the materialized one: none by default.
+  virtual void edit_snapshot(Snapshot& /*snapshot*/) const {}
 
  private:
   InProcessReplica inner_;

@@ -64,19 +64,8 @@ class LateDeleteLie final : public ForwardingSystem {
     }
     return result;
   }
-  Result<Snapshot> snapshot() override {
-    auto snapshot = inner().snapshot();
-    if (snapshot.is_ok()) lie(*snapshot);
-    return snapshot;
-  }
-  Snapshot materialized_snapshot() override {
-    Snapshot snapshot = inner().materialized_snapshot();
-    lie(snapshot);
-    return snapshot;
-  }
-
  private:
-  void lie(Snapshot& snapshot) const {
+  void edit_snapshot(Snapshot& snapshot) const override {
     for (SnapshotRow& row : snapshot.rows) {
       if (hidden_.contains(row.node)) row.tombstoned = false;
     }
@@ -496,19 +485,8 @@ class PlantedAssertions final : public ForwardingSystem {
     TS_ASSERT(edited_node_is_known);
     return result;
   }
-  Result<Snapshot> snapshot() override {
-    auto snapshot = inner().snapshot();
-    if (snapshot.is_ok()) lie(*snapshot);
-    return snapshot;
-  }
-  Snapshot materialized_snapshot() override {
-    Snapshot snapshot = inner().materialized_snapshot();
-    lie(snapshot);
-    return snapshot;
-  }
-
  private:
-  void lie(Snapshot& snapshot) const {
+  void edit_snapshot(Snapshot& snapshot) const override {
     if (!plants_.lie_with_node_3_without_node_2) return;
     const auto holds = [&](std::uint64_t node) {
       return std::any_of(snapshot.rows.begin(), snapshot.rows.end(), [&](const SnapshotRow& row) {
