@@ -190,8 +190,12 @@ Op Schedule::forge_invalid() {
   Op op = recent_ops_.empty() ? make_insert({ReplicaId::of("forger"), 1}, 1, kRoot,
                                             NodeId::from_low(1), std::string("\x80\x00", 2))
                               : recent_ops_[forge_.uniform_below(recent_ops_.size())];
+  return break_validation_rule(std::move(op), forge_.uniform_below(kValidationRulesToBreak));
+}
+
+Op break_validation_rule(Op op, std::uint64_t rule) {
   // Each breaks one rule of validate_op() that a scenario file can still spell out.
-  switch (forge_.uniform_below(6)) {
+  switch (rule % kValidationRulesToBreak) {
     case 0:
       op.id.counter = 0;
       break;

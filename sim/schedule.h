@@ -25,6 +25,13 @@ namespace treesim {
 
 class Simulation;
 
+// How many rules of validate_op() break_validation_rule() knows how to break.
+inline constexpr std::uint64_t kValidationRulesToBreak = 6;
+// `op` with rule number `rule % kValidationRulesToBreak` of validate_op() broken (a zero
+// counter or lamport, one past the largest, an order key of odd length, a delete without its
+// known state): an invalid op that a scenario file can still spell out.
+Op break_validation_rule(Op op, std::uint64_t rule);
+
 class Schedule {
  public:
   // `options` must be normalized and outlive the schedule.
