@@ -377,15 +377,15 @@ Status Materializer::rewind(const OpKey& from) {
   return put_undo_records(records);
 }
 
-Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records,
-                              std::optional<OpKey>& last_without_record) {
-  // Undo records are regenerated for the last `undo_retention` ops of the log.
+Status Materializer::fold_log(Tree& fresh, const OpKey& from, FoldedUndo& undo) {
+  // Undo records exist for the last `undo_retention` ops of the log.
   const std::uint64_t keep_from =
       log_size_ > options_.undo_retention ? log_size_ - options_.undo_retention : 0;
   std::uint64_t index = 0;
   Status failure;
   TS_RETURN_IF_ERROR(store_.scan_ops(std::nullopt, [&](const Op& op) {
-    if (index < keep_from) last_without_record = op.key();
+    if (index < keep_from) undo.last_outside_window = op.key();
+    if (op.key() < from) undo.last_before_from = op.key();
     if (index > 0) failure = fault(FaultSite::kMidRedo);
     Result<UndoRecord> record = failure.is_ok() ? apply_op(fresh, op, &probes_)
                                                 : Result<UndoRecord>(failure);
@@ -393,7 +393,9 @@ Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records,
       failure = record.status();
       return false;
     }
-    if (index >= keep_from && options_.undo_retention > 0) records.push_back(std::move(*record));
+    if (index >= keep_from && options_.undo_retention > 0 && !(op.key() < from)) {
+      undo.records.push_back(std::move(*record));
+    }
     ++index;
     return true;
   }));
@@ -402,14 +404,32 @@ Status Materializer::fold_log(Tree& fresh, std::vector<UndoRecord>& records,
 
 Status Materializer::prefix_replay_or_rebuild(bool rebuild, const Frontier& from) {
   probes_.hit(rebuild ? Probe::kCatchUpRebuild : Probe::kCatchUpPrefixReplay);
+  // An op's undo record depends only on the ops before it, and the ops before the frontier
+  // did not change: their records stand, and only those from the frontier on are rewritten.
+  // (Rewriting them all cost a quarter of a catch-up on SQLite.)
+  const OpKey first_changed = from.kind == Frontier::Kind::kStart ? kBeforeEverything : from.key;
   Tree fresh(tree_.replicas());
-  std::vector<UndoRecord> records;
-  std::optional<OpKey> last_without_record;
-  TS_RETURN_IF_ERROR(fold_log(fresh, records, last_without_record));
-  TS_RETURN_IF_ERROR(store_.erase_undo_from(kBeforeEverything));
-  undo_count_ = 0;
-  meta_.undo_floor = last_without_record;
-  TS_RETURN_IF_ERROR(put_undo_records(records));
+  FoldedUndo undo;
+  TS_RETURN_IF_ERROR(fold_log(fresh, first_changed, undo));
+  std::uint64_t erased = 0;
+  TS_RETURN_IF_ERROR(store_.scan_undo_reverse(first_changed, [&](const UndoRecord&) {
+    ++erased;
+    return true;
+  }));
+  TS_RETURN_IF_ERROR(store_.erase_undo_from(first_changed));
+  TS_ASSERT(erased <= undo_count_);
+  undo_count_ -= erased;
+  // Every op above the old floor and before the frontier kept its record; of those from the
+  // frontier on, the ones inside the window have one now. So the ops that may lack one are
+  // those up to the old floor (or, if that floor lies at or after the frontier, every op before
+  // the frontier) and those outside the window.
+  std::optional<OpKey> floor = meta_.undo_floor;
+  if (floor && !(*floor < first_changed)) floor = undo.last_before_from;
+  if (undo.last_outside_window && (!floor || *floor < *undo.last_outside_window)) {
+    floor = undo.last_outside_window;
+  }
+  meta_.undo_floor = floor;
+  TS_RETURN_IF_ERROR(put_undo_records(undo.records));
   if (!rebuild && (mutant_active(Mutant::kPatchMissesIntermediateParents) ||
                    mutant_active(Mutant::kCatchUpDropsSilentDelete))) {
     // Planted bugs (patch-misses-intermediate-parents, catchup-drops-silent-delete): some

@@ -150,11 +150,18 @@ class Materializer {
   Status apply_in_order(const std::vector<Op>& ops);
   Status catch_up(const Frontier& from);
   Status rewind(const OpKey& from);
-  // Folds the whole log into a fresh tree; records undo for the retention window.
-  // `last_without_record` is set to the key of the newest op that gets no record.
-  Status fold_log(Tree& fresh, std::vector<UndoRecord>& records,
-                  std::optional<OpKey>& last_without_record);
-  // `from` is the frontier being caught up (only planted bugs look at it: the fold is whole).
+  // What fold_log() learns about the undo records besides the tree.
+  struct FoldedUndo {
+    // Records of the ops at or after the fold's `from` inside the retention window.
+    std::vector<UndoRecord> records;
+    // The newest op outside the retention window (it gets no record), and the newest op
+    // before `from` (its record, if any, is left as it is).
+    std::optional<OpKey> last_outside_window;
+    std::optional<OpKey> last_before_from;
+  };
+  // Folds the whole log into a fresh tree and regenerates the undo records from `from` on.
+  Status fold_log(Tree& fresh, const OpKey& from, FoldedUndo& undo);
+  // The fold is whole; the stored undo records change only from the frontier `from` on.
   Status prefix_replay_or_rebuild(bool rebuild, const Frontier& from);
   Status put_undo_records(std::vector<UndoRecord>& records);
   // Raises the exclusive undo floor (StoreMeta::undo_floor) to at least `key`.
