@@ -4,6 +4,7 @@
 #include "sim/commands/materialize_command.h"
 #include "sim/commands/mutants_command.h"
 #include "sim/commands/replay_command.h"
+#include "sim/commands/report_command.h"
 #include "sim/commands/run_command.h"
 #include "sim/commands/shrink_command.h"
 #include "sim/commands/sweep_command.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   treesim::register_materialize_command(app, &exit_code);
   treesim::register_mutants_command(app, &exit_code);
   treesim::register_replay_command(app, &exit_code);
+  treesim::register_report_command(app, &exit_code);
   treesim::register_run_command(app, &exit_code);
   treesim::register_shrink_command(app, &exit_code);
   treesim::register_sweep_command(app, &exit_code);

@@ -135,39 +135,45 @@ RunReport run_and_verify(std::uint64_t seed, const Options& options, bool verify
   return report;
 }
 
+nlohmann::json run_report_to_json(const RunReport& report) {
+  const RunResult& result = report.result;
+  const std::optional<Failure>& failure = report.failure;
+  nlohmann::json out = {{"seed", seed_to_display(report.seed)},
+                        {"profile", report.options.to_display()},
+                        {"trace_hash", seed_to_display(result.trace_hash)},
+                        {"ticks", result.stats.ticks},
+                        {"local_edits", result.stats.local_edits},
+                        {"ops_delivered", result.stats.ops_delivered},
+                        {"failed_calls", result.stats.failed_calls},
+                        {"crashes", result.stats.crashes},
+                        {"final_op_count", result.stats.final_op_count}};
+  nlohmann::json probes = nlohmann::json::object();
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    const auto probe = static_cast<Probe>(i);
+    probes[probe_name(probe)] = result.probes.count(probe);
+  }
+  out["probes"] = std::move(probes);
+  if (!report.notes.empty()) out["notes"] = report.notes;
+  if (failure) {
+    out["failure"] = {{"class", failure_class_name(failure->failure_class)},
+                      {"checker", failure->checker},
+                      {"tick", failure->tick},
+                      {"message", failure->message},
+                      {"first_difference", failure->first_difference}};
+    if (!report.reproduce.empty()) out["reproduce"] = report.reproduce.front();
+    if (report.reproduce.size() > 1) {
+      out["reproduce_also"] =
+          std::vector<std::string>(report.reproduce.begin() + 1, report.reproduce.end());
+    }
+  }
+  return out;
+}
+
 int print_run_report(const RunReport& report, bool json) {
   const RunResult& result = report.result;
   const std::optional<Failure>& failure = report.failure;
   if (json) {
-    nlohmann::json out = {{"seed", seed_to_display(report.seed)},
-                          {"profile", report.options.to_display()},
-                          {"trace_hash", seed_to_display(result.trace_hash)},
-                          {"ticks", result.stats.ticks},
-                          {"local_edits", result.stats.local_edits},
-                          {"ops_delivered", result.stats.ops_delivered},
-                          {"failed_calls", result.stats.failed_calls},
-                          {"crashes", result.stats.crashes},
-                          {"final_op_count", result.stats.final_op_count}};
-    nlohmann::json probes = nlohmann::json::object();
-    for (std::size_t i = 0; i < kProbeCount; ++i) {
-      const auto probe = static_cast<Probe>(i);
-      probes[probe_name(probe)] = result.probes.count(probe);
-    }
-    out["probes"] = std::move(probes);
-    if (!report.notes.empty()) out["notes"] = report.notes;
-    if (failure) {
-      out["failure"] = {{"class", failure_class_name(failure->failure_class)},
-                        {"checker", failure->checker},
-                        {"tick", failure->tick},
-                        {"message", failure->message},
-                        {"first_difference", failure->first_difference}};
-      if (!report.reproduce.empty()) out["reproduce"] = report.reproduce.front();
-      if (report.reproduce.size() > 1) {
-        out["reproduce_also"] =
-            std::vector<std::string>(report.reproduce.begin() + 1, report.reproduce.end());
-      }
-    }
-    std::cout << out.dump(2) << "\n";
+    std::cout << run_report_to_json(report).dump(2) << "\n";
   } else if (failure) {
     std::cout << "seed " << seed_to_display(report.seed) << " FAILED ("
               << report.options.to_display() << ")\n"

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/simulation.h"
 
 namespace treesim {
@@ -60,6 +62,9 @@ struct RunReport {
 // Runs `simulate` once, or twice with `verify_determinism`, comparing trace hashes.
 RunReport run_and_verify(std::uint64_t seed, const Options& options, bool verify_determinism,
                          const std::function<RunResult()>& simulate);
+
+// The report as `treesim run --json` prints it (and `treesim sweep --results` records it).
+nlohmann::json run_report_to_json(const RunReport& report);
 
 // Prints the report (text, or JSON with `json`) and returns the exit code of its failure class.
 int print_run_report(const RunReport& report, bool json);

@@ -14,6 +14,8 @@
 #include "sim/commands/mutant_option.h"
 #include "sim/commands/run_command.h"
 #include "sim/exit_codes.h"
+#include "sim/file_io.h"
+#include "sim/report.h"
 #include "sim/simulation.h"
 
 namespace treesim {
@@ -34,14 +36,19 @@ struct SweepOptions {
   // Run every seed that passes a second time and compare the trace hashes.
   bool verify_determinism = false;
   std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
+  // Where to write every seed's record and the summary (sim/report.h); empty: nowhere.
+  std::string results_path;
 };
 
 struct SeedOutcome {
   std::uint64_t seed = 0;
   int exit_code = 0;
-  std::string line;  // "ok ..." or the failure and its reproduce line
+  std::string line;  // empty, or the failure and its reproduce line
   std::uint64_t ops_delivered = 0;
   Probes probes;
+  // The seed's record for --results: `treesim run --json`'s report of it, its wall-clock
+  // seconds and the sweep's reproduce line.
+  nlohmann::json record;
 };
 
 Result<std::pair<std::uint64_t, std::uint64_t>> parse_range(const std::string& text) {
@@ -74,62 +81,66 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
 
 SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
   const Options options = sweep_options(seed, sweep.swarm, sweep.safety_ticks, sweep.check_every);
+  const auto started = std::chrono::steady_clock::now();
   const RunReport report = run_and_verify(seed, options, sweep.verify_determinism,
                                           [&] { return Simulation(seed, options).run(); });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const RunResult& result = report.result;
   SeedOutcome outcome;
   outcome.seed = seed;
   outcome.ops_delivered = result.stats.ops_delivered;
   outcome.probes = result.probes;
+  outcome.record = run_report_to_json(report);
+  outcome.record["seconds"] = seconds;
   if (report.failure) {
     outcome.exit_code = failure_exit_code(report.failure->failure_class);
     std::string message = report.failure->to_display();
     if (auto newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
+    const std::string reproduce =
+        "treesim run --seed " + seed_to_display(seed) + (sweep.swarm ? " --swarm" : "") +
+        (sweep.safety_ticks != Options{}.safety_ticks
+             ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
+             : "") +
+        (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every) : "") +
+        (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag();
     outcome.line = "seed " + seed_to_display(seed) + " FAILED " + message +
-                   "\n  reproduce: treesim run --seed " + seed_to_display(seed) +
-                   (sweep.swarm ? " --swarm" : "") +
-                   (sweep.safety_ticks != Options{}.safety_ticks
-                        ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
-                        : "") +
-                   (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every)
-                                           : "") +
-                   (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag();
+                   "\n  reproduce: " + reproduce;
+    outcome.record["reproduce"] = reproduce;
+    outcome.record["report"] = outcome.line;
+    outcome.record.erase("reproduce_also");
   }
+  outcome.record["exit_code"] = outcome.exit_code;
   return outcome;
 }
 
-// Worker protocol over a pipe, one line per seed: "<seed> <exit> <ops> <probe counts...>\n",
-// then the failure text (if any) on following lines ending with a line holding only ".".
+// Worker protocol over a pipe: one JSON object per seed, on one line.
 void write_outcome(FILE* out, const SeedOutcome& outcome) {
-  std::fprintf(out, "%llu %d %llu", static_cast<unsigned long long>(outcome.seed),
-               outcome.exit_code, static_cast<unsigned long long>(outcome.ops_delivered));
-  for (std::size_t i = 0; i < kProbeCount; ++i) {
-    std::fprintf(out, " %llu",
-                 static_cast<unsigned long long>(outcome.probes.count(static_cast<Probe>(i))));
-  }
-  std::fprintf(out, "\n%s\n.\n", outcome.line.c_str());
+  std::vector<std::uint64_t> probes(kProbeCount);
+  for (std::size_t i = 0; i < kProbeCount; ++i) probes[i] = outcome.probes.count(static_cast<Probe>(i));
+  const nlohmann::json line = {{"seed", outcome.seed},      {"exit_code", outcome.exit_code},
+                               {"line", outcome.line},      {"ops", outcome.ops_delivered},
+                               {"probes", probes},          {"record", outcome.record}};
+  std::fprintf(out, "%s\n", line.dump().c_str());
   std::fflush(out);
 }
 
 bool read_outcome(FILE* in, SeedOutcome& outcome) {
-  unsigned long long seed = 0;
-  unsigned long long ops = 0;
-  if (std::fscanf(in, "%llu %d %llu", &seed, &outcome.exit_code, &ops) != 3) return false;
-  outcome.seed = seed;
-  outcome.ops_delivered = ops;
-  for (std::size_t i = 0; i < kProbeCount; ++i) {
-    unsigned long long count = 0;
-    if (std::fscanf(in, "%llu", &count) != 1) return false;
-    outcome.probes.hit(static_cast<Probe>(i), count);
+  std::string text;
+  int c = 0;
+  while ((c = std::fgetc(in)) != EOF && c != '\n') text.push_back(static_cast<char>(c));
+  if (text.empty()) return false;
+  const nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (line.is_discarded() || !line.is_object()) return false;
+  outcome.seed = line.value("seed", std::uint64_t{0});
+  outcome.exit_code = line.value("exit_code", kExitInternal);
+  outcome.line = line.value("line", std::string());
+  outcome.ops_delivered = line.value("ops", std::uint64_t{0});
+  const nlohmann::json probes = line.value("probes", nlohmann::json::array());
+  for (std::size_t i = 0; i < kProbeCount && i < probes.size(); ++i) {
+    outcome.probes.hit(static_cast<Probe>(i), probes[i].get<std::uint64_t>());
   }
-  std::fgetc(in);  // the newline
-  outcome.line.clear();
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, in)) {
-    if (std::string(buffer) == ".\n") break;
-    outcome.line += buffer;
-  }
-  while (!outcome.line.empty() && outcome.line.back() == '\n') outcome.line.pop_back();
+  outcome.record = line.value("record", nlohmann::json::object());
   return true;
 }
 
@@ -152,6 +163,13 @@ int sweep(const SweepOptions& options) {
     std::cerr << "treesim sweep: --jobs must be at least 1\n";
     return kExitBadInput;
   }
+  // Learn now, not after the sweep, that the results file cannot be written.
+  if (!options.results_path.empty()) {
+    if (Status status = write_file(options.results_path, ""); !status.is_ok()) {
+      std::cerr << "treesim sweep: --results: " << status.message() << "\n";
+      return kExitBadInput;
+    }
+  }
   // This shard's seeds: the i-th is first + i * N + (K - 1), while it is in the range.
   const auto [first, last] = *range;
   const auto [k, n] = *shard;
@@ -169,25 +187,17 @@ int sweep(const SweepOptions& options) {
   const bool terminal = isatty(STDERR_FILENO) != 0;
   std::uint64_t done = 0;
   std::uint64_t failures = 0;
-  std::uint64_t ops = 0;
   int first_failure_code = kExitSuccess;
-  Probes probes;
-  nlohmann::json failed = nlohmann::json::array();
-  auto account = [&](const SeedOutcome& outcome) {
+  nlohmann::json records = nlohmann::json::array();
+  auto account = [&](SeedOutcome& outcome) {
     ++done;
-    ops += outcome.ops_delivered;
-    probes.add(outcome.probes);
+    outcome.record["finished_at"] = seconds_so_far();
+    records.push_back(std::move(outcome.record));
     if (outcome.exit_code != kExitSuccess) {
       ++failures;
       if (first_failure_code == kExitSuccess) first_failure_code = outcome.exit_code;
       if (terminal) std::cerr << "\r\033[K";
-      if (options.json) {
-        failed.push_back({{"seed", seed_to_display(outcome.seed)},
-                          {"exit_code", outcome.exit_code},
-                          {"report", outcome.line}});
-      } else {
-        std::cout << outcome.line << std::endl;
-      }
+      if (!options.json) std::cout << outcome.line << std::endl;
     }
     if (terminal) {
       const double seconds = seconds_so_far();
@@ -200,7 +210,10 @@ int sweep(const SweepOptions& options) {
   const std::uint32_t jobs =
       static_cast<std::uint32_t>(std::min<std::uint64_t>(options.jobs, std::max<std::uint64_t>(count, 1)));
   if (jobs == 1) {
-    for (std::uint64_t i = 0; i < count && may_start(); ++i) account(run_seed(seed_at(i), options));
+    for (std::uint64_t i = 0; i < count && may_start(); ++i) {
+      SeedOutcome outcome = run_seed(seed_at(i), options);
+      account(outcome);
+    }
   } else {
     std::vector<FILE*> pipes;
     std::vector<pid_t> children;
@@ -256,42 +269,40 @@ int sweep(const SweepOptions& options) {
   }
   if (terminal) std::cerr << "\n";
   const double seconds = seconds_so_far();
-  // A probe no seed hit is a path the sweep never took: missing coverage, not a pass.
-  std::vector<std::string> unhit;
-  for (std::size_t i = 0; i < kProbeCount; ++i) {
-    if (probes.count(static_cast<Probe>(i)) == 0) unhit.push_back(probe_name(static_cast<Probe>(i)));
+  const nlohmann::json summary =
+      report::summarize(records, seconds, jobs, options.verify_determinism);
+  if (!options.results_path.empty()) {
+    const nlohmann::json settings = {{"seeds", open_ended ? std::string("1 upward") : options.seeds},
+                                     {"time", options.time},
+                                     {"shard", options.shard},
+                                     {"swarm", options.swarm},
+                                     {"safety_ticks", options.safety_ticks},
+                                     {"check_every", options.check_every},
+                                     {"mutant", options.mutant},
+                                     {"verify_determinism", options.verify_determinism}};
+    const nlohmann::json results = report::make_results(
+        settings, std::move(records), seconds, jobs, options.verify_determinism, report::utc_timestamp());
+    if (Status status = write_file(options.results_path, results.dump(1) + "\n");
+        !status.is_ok()) {
+      std::cerr << "treesim sweep: --results: " << status.message() << "\n";
+      return kExitInternal;
+    }
   }
   if (options.json) {
-    nlohmann::json probe_counts = nlohmann::json::object();
-    for (std::size_t i = 0; i < kProbeCount; ++i) {
-      const auto probe = static_cast<Probe>(i);
-      probe_counts[probe_name(probe)] = probes.count(probe);
-    }
-    const nlohmann::json report = {
-        {"seeds_run", done},
-        {"failed_count", failures},
-        {"failed", failed},
-        {"ops_delivered", ops},
-        {"seconds", seconds},
-        {"jobs", jobs},
-        {"seeds_per_second", seconds > 0 ? done / seconds : 0.0},
-        {"ops_per_second_per_job", seconds > 0 ? ops / seconds / jobs : 0.0},
-        {"probes", probe_counts},
-        {"probes_not_hit", unhit},
-        {"verify_determinism", options.verify_determinism}};
-    std::cout << report.dump(2) << "\n";
+    std::cout << summary.dump(2) << "\n";
     return first_failure_code;
   }
-  std::cout << done << " seeds, " << failures << " failed, " << ops << " ops delivered in "
-            << static_cast<long long>(seconds * 1000) / 1000.0 << " s\nprobes:";
+  std::cout << done << " seeds, " << failures << " failed, " << summary["ops_delivered"]
+            << " ops delivered in " << static_cast<long long>(seconds * 1000) / 1000.0
+            << " s\nprobes:";
   for (std::size_t i = 0; i < kProbeCount; ++i) {
-    const auto probe = static_cast<Probe>(i);
-    std::cout << (i % 4 == 0 ? "\n  " : "  ") << probe_name(probe) << "=" << probes.count(probe);
+    const std::string name = probe_name(static_cast<Probe>(i));
+    std::cout << (i % 4 == 0 ? "\n  " : "  ") << name << "=" << summary["probes"][name];
   }
   std::cout << "\n";
-  if (!unhit.empty()) {
+  if (!summary["probes_not_hit"].empty()) {
     std::cout << "probes not hit:";
-    for (const std::string& name : unhit) std::cout << " " << name;
+    for (const auto& name : summary["probes_not_hit"]) std::cout << " " << name.get<std::string>();
     std::cout << "\n";
   }
   if (options.verify_determinism) {
@@ -348,6 +359,9 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   command->add_flag("--verify-determinism", options->verify_determinism,
                     "Run each passing seed twice; a different trace hash fails it (exit 14)");
+  command->add_option("--results", options->results_path,
+                      "Write every seed's record and the summary to this JSON file (treesim "
+                      "report merge and render read it)");
   add_mutant_option(*command, options->mutant);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });
 }
