@@ -6,6 +6,8 @@ option(TREESIM_WERROR "Treat warnings as errors" OFF)
 option(TREESIM_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(TREESIM_COVERAGE "Build with clang source-based coverage" OFF)
 option(TREESIM_FUZZ "Instrument for libFuzzer (clang); fuzz targets link -fsanitize=fuzzer" OFF)
+set(TREESIM_FUZZ_ENGINE "-fsanitize=fuzzer" CACHE STRING
+    "Link flags of the fuzz engine for the fuzz targets (OSS-Fuzz: $LIB_FUZZING_ENGINE)")
 option(TREECRDT_MUTANTS "Compile planted bugs into the materializer (never in release)" OFF)
 
 add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)

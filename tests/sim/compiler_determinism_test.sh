@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Determinism across compilers and build types: the same seed gives the same trace hash from
-# the test build (g++, Debug, ASan + UBSan) and from the clang Release build that scripts/test
-# builds when clang is installed. Skipped (exit 77) when there is no clang build.
+# the test build (g++, Debug, ASan + UBSan) and from the clang build that scripts/test makes with
+# the fuzz targets when clang is installed (.clusterfuzzlite/build.sh: RelWithDebInfo, ASan +
+# UBSan, libFuzzer's coverage instrumentation). Skipped (exit 77) when there is no clang build.
 # Usage: compiler_determinism_test.sh TREESIM CLANG_TREESIM
 set -u
 treesim=$1
