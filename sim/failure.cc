@@ -11,6 +11,7 @@ const char* failure_class_name(FailureClass failure_class) {
     case FailureClass::kDurability: return "durability";
     case FailureClass::kConvergence: return "convergence";
     case FailureClass::kNondeterminism: return "nondeterminism";
+    case FailureClass::kUnresponsive: return "unresponsive";
   }
   return "unknown";
 }
@@ -22,6 +23,7 @@ int failure_exit_code(FailureClass failure_class) {
     case FailureClass::kDurability: return kExitDurability;
     case FailureClass::kConvergence: return kExitConvergence;
     case FailureClass::kNondeterminism: return kExitNondeterminism;
+    case FailureClass::kUnresponsive: return kExitUnresponsive;
   }
   return kExitInternal;
 }

@@ -15,6 +15,7 @@ enum class FailureClass : std::uint8_t {
   kDurability,      // an acknowledged op was lost, or a failed call's op survived a crash
   kConvergence,     // replicas did not converge after the liveness phase
   kNondeterminism,  // the same seed produced two different traces
+  kUnresponsive,    // an external system under test did not answer a request in time
 };
 
 const char* failure_class_name(FailureClass failure_class);

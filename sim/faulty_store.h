@@ -28,6 +28,9 @@ class FaultyStore final : public Store {
   void fail_after(std::uint64_t n, bool persistent = false);
   void clear() { countdown_.reset(); failing_ = false; }
   bool armed() const { return countdown_.has_value() || failing_; }
+  // How many calls until a one-off failure (1: the next one); none if none is armed. The
+  // external adapter reports it before it is killed, so the next process is armed the same.
+  std::optional<std::uint64_t> remaining() const { return countdown_; }
   // While paused, calls pass through uncounted: checkers read the store without consuming
   // (or triggering) a fault meant for the system under test.
   void set_paused(bool paused) { paused_ = paused; }

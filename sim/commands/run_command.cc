@@ -54,13 +54,16 @@ std::string reproduce_line(std::uint64_t seed, const RunOptions& options,
 
 int run(RunOptions options) {
   auto resolved = resolve_run_options(options);
-  if (!resolved.is_ok()) {
-    std::cerr << "treesim run: " << resolved.status().message() << "\n";
-    return kExitBadInput;
+  auto systems = SystemChoice::from_options(options.sut);
+  for (const Status* status : {&resolved.status(), &systems.status()}) {
+    if (!status->is_ok()) {
+      std::cerr << "treesim run: " << status->message() << "\n";
+      return kExitBadInput;
+    }
   }
   const std::uint64_t seed = resolved->first;
   const Options& simulation = resolved->second;
-  const std::string reproduce = reproduce_line(seed, options, simulation);
+  const std::string reproduce = reproduce_line(seed, options, simulation) + systems->flags();
 
   const bool recording = !options.record_path.empty();
   std::vector<Event> events;
@@ -69,7 +72,7 @@ int run(RunOptions options) {
     // Only the first run is recorded; --verify-determinism's second run is compared with it.
     std::vector<Event>* recorded = recording && first ? &events : nullptr;
     first = false;
-    return Simulation(seed, simulation).run(recorded);
+    return systems->finish(Simulation(seed, simulation, systems->factory()).run(recorded));
   });
   report.reproduce.push_back(reproduce);
   if (recording) {
@@ -86,7 +89,8 @@ int run(RunOptions options) {
       std::cerr << "treesim run: --record: " << status.message() << "\n";
       return kExitBadInput;
     }
-    report.reproduce.push_back(replay_command_line(options.record_path) + mutant_flag());
+    report.reproduce.push_back(replay_command_line(options.record_path) + mutant_flag() +
+                               systems->flags());
   }
   return print_run_report(report, options.json);
 }
@@ -254,6 +258,7 @@ void add_run_options(CLI::App& app, RunOptions& options) {
   command->add_flag("--deferred", options.deferred,
                     "Every replica defers a failed catch-up (SEMANTICS.md §8)");
   add_mutant_option(*command, options.mutant);
+  add_sut_options(*command, options.sut);
 }
 
 }  // namespace treesim

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/commands/sut_option.h"
 #include "sim/simulation.h"
 
 namespace treesim {
@@ -28,12 +29,14 @@ struct RunOptions {
   std::string strategy = catch_up_strategy_name(ReplicaConfig{}.strategy);
   bool deferred = false;
   std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
+  SutOptions sut;      // the system under test (sim/commands/sut_option.h)
   bool verify_determinism = false;
   bool json = false;
   std::string record_path;
 };
 
-// Adds --seed, --swarm, the simulation options, --store, --strategy, --deferred and --mutant.
+// Adds --seed, --swarm, the simulation options, --store, --strategy, --deferred, --mutant and
+// the --sut options.
 void add_run_options(CLI::App& command, RunOptions& options);
 
 // Activates the mutant, and returns the seed and the normalized options the run uses (the

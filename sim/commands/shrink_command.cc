@@ -29,8 +29,8 @@ namespace {
 struct ShrinkCommandOptions {
   std::string path;  // the scenario file; empty: record the run of `run`
   RunOptions run;
-  // The options add_run_options added, but --mutant: they describe a run, so they go with
-  // --seed and not with a file, which has its own.
+  // The options add_run_options added, but --mutant and the --sut options: they describe a
+  // run, so they go with --seed and not with a file, which has its own.
   std::vector<const CLI::Option*> run_only;
   std::string time = "60s";
   std::uint64_t tries = ShrinkOptions{}.tries_max;
@@ -73,6 +73,9 @@ int shrink(const ShrinkCommandOptions& options) {
     return bad("--save: " + save_path + " exists; choose another name");
   }
 
+  auto systems = SystemChoice::from_options(options.run.sut);
+  if (!systems.is_ok()) return bad(systems.status().message());
+
   Scenario input;
   if (options.path.empty()) {
     auto resolved = resolve_run_options(options.run);
@@ -109,7 +112,7 @@ int shrink(const ShrinkCommandOptions& options) {
             << (options.path.empty() ? "the run of seed " + seed_to_display(input.seed)
                                      : options.path)
             << " (budget " << options.time << ", " << options.tries << " tries)\n";
-  auto result = shrink_scenario(input, shrink_options);
+  auto result = shrink_scenario(input, shrink_options, systems->factory());
   if (terminal) std::cerr << "\r\033[K";
   if (!result.is_ok()) {
     std::cerr << "treesim shrink: " << result.status().message() << "\n";
@@ -147,8 +150,8 @@ int shrink(const ShrinkCommandOptions& options) {
   if (auto newline = failure.find('\n'); newline != std::string::npos) failure.resize(newline);
   std::printf("fails with %s\n", failure.c_str());
   for (const std::string& path : written) {
-    std::printf("wrote %s\nreproduce: %s%s\n", path.c_str(), replay_command_line(path).c_str(),
-                mutant_flag().c_str());
+    std::printf("wrote %s\nreproduce: %s%s%s\n", path.c_str(), replay_command_line(path).c_str(),
+                mutant_flag().c_str(), systems->flags().c_str());
   }
   return kExitSuccess;
 }
@@ -168,7 +171,8 @@ void register_shrink_command(CLI::App& app, int* exit_code) {
   add_run_options(*command, options->run);
   const std::vector<CLI::Option*> added = command->get_options();
   for (std::size_t i = before; i < added.size(); ++i) {
-    if (added[i]->get_name() != "--mutant") options->run_only.push_back(added[i]);
+    const std::string& name = added[i]->get_name();
+    if (name != "--mutant" && name.rfind("--sut", 0) != 0) options->run_only.push_back(added[i]);
   }
   command->add_option("--time", options->time, "Time budget, e.g. 90s, 10m")->capture_default_str();
   command->add_option("--tries", options->tries, "Budget of candidate replays")

@@ -36,6 +36,7 @@ struct SweepOptions {
   // Run every seed that passes a second time and compare the trace hashes.
   bool verify_determinism = false;
   std::string mutant;  // a planted bug to run with (materializer/mutants.h); empty: none
+  SutOptions sut;      // the system under test (sim/commands/sut_option.h)
   // Where to write every seed's record and the summary (sim/report.h); empty: nowhere.
   std::string results_path;
 };
@@ -79,11 +80,13 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
   return std::make_pair(static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(n));
 }
 
-SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
+SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep, const SystemChoice& systems) {
   const Options options = sweep_options(seed, sweep.swarm, sweep.safety_ticks, sweep.check_every);
   const auto started = std::chrono::steady_clock::now();
-  const RunReport report = run_and_verify(seed, options, sweep.verify_determinism,
-                                          [&] { return Simulation(seed, options).run(); });
+  const RunReport report =
+      run_and_verify(seed, options, sweep.verify_determinism, [&] {
+        return systems.finish(Simulation(seed, options, systems.factory()).run());
+      });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const RunResult& result = report.result;
@@ -103,7 +106,8 @@ SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep) {
              ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
              : "") +
         (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every) : "") +
-        (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag();
+        (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag() +
+        systems.flags();
     outcome.line = "seed " + seed_to_display(seed) + " FAILED " + message +
                    "\n  reproduce: " + reproduce;
     outcome.record["reproduce"] = reproduce;
@@ -147,6 +151,11 @@ bool read_outcome(FILE* in, SeedOutcome& outcome) {
 int sweep(const SweepOptions& options) {
   if (Status status = activate_mutant(options.mutant); !status.is_ok()) {
     std::cerr << "treesim sweep: " << status.message() << "\n";
+    return kExitBadInput;
+  }
+  auto systems = SystemChoice::from_options(options.sut);
+  if (!systems.is_ok()) {
+    std::cerr << "treesim sweep: " << systems.status().message() << "\n";
     return kExitBadInput;
   }
   const bool open_ended = !options.time.empty() && !options.seeds_given;
@@ -211,7 +220,7 @@ int sweep(const SweepOptions& options) {
       static_cast<std::uint32_t>(std::min<std::uint64_t>(options.jobs, std::max<std::uint64_t>(count, 1)));
   if (jobs == 1) {
     for (std::uint64_t i = 0; i < count && may_start(); ++i) {
-      SeedOutcome outcome = run_seed(seed_at(i), options);
+      SeedOutcome outcome = run_seed(seed_at(i), options, *systems);
       account(outcome);
     }
   } else {
@@ -232,7 +241,7 @@ int sweep(const SweepOptions& options) {
         close(fds[0]);
         FILE* out = fdopen(fds[1], "w");
         for (std::uint64_t i = worker; i < count && may_start(); i += jobs) {
-          write_outcome(out, run_seed(seed_at(i), options));
+          write_outcome(out, run_seed(seed_at(i), options, *systems));
         }
         std::fclose(out);
         _exit(0);
@@ -363,6 +372,7 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
                       "Write every seed's record and the summary to this JSON file (treesim "
                       "report merge and render read it)");
   add_mutant_option(*command, options->mutant);
+  add_sut_options(*command, options->sut);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });
 }
 
