@@ -491,18 +491,23 @@ NodeRow Materializer::to_row(NodeId node, const Tree::Node& state) const {
   return row;
 }
 
-Status Materializer::flush_changed_rows(const std::vector<NodeId>& changed) {
+Status Materializer::flush_changed_rows(const std::vector<Tree::Change>& changes) {
   if (rows_rewritten_) return Status::ok();
-  for (NodeId node : changed) {
-    if (const Tree::Node* state = tree_.find(node)) {
-      TS_RETURN_IF_ERROR(store_.put_node(to_row(node, *state)));
-    } else {
-      TS_RETURN_IF_ERROR(store_.erase_node(node));
+  for (const Tree::Change& change : changes) {
+    const NodeId node = change.node;
+    if (change.node_changed) {
+      if (const Tree::Node* state = tree_.find(node)) {
+        TS_RETURN_IF_ERROR(store_.put_node(to_row(node, *state)));
+      } else {
+        TS_RETURN_IF_ERROR(store_.erase_node(node));
+      }
     }
-    if (const Tree::Payload* payload = tree_.find_payload(node)) {
-      TS_RETURN_IF_ERROR(store_.put_payload(PayloadRow{node, payload->value, payload->writer}));
-    } else {
-      TS_RETURN_IF_ERROR(store_.erase_payload(node));
+    if (change.payload_changed) {
+      if (const Tree::Payload* payload = tree_.find_payload(node)) {
+        TS_RETURN_IF_ERROR(store_.put_payload(PayloadRow{node, payload->value, payload->writer}));
+      } else {
+        TS_RETURN_IF_ERROR(store_.erase_payload(node));
+      }
     }
   }
   return Status::ok();
@@ -510,9 +515,13 @@ Status Materializer::flush_changed_rows(const std::vector<NodeId>& changed) {
 
 Status Materializer::finish_materialization(std::vector<NodeId>* changed_out) {
   // The journal's diff is computed once: it is both the rows to write and the affected nodes.
-  std::vector<NodeId> changed = tree_.changed_nodes();
-  TS_RETURN_IF_ERROR(flush_changed_rows(changed));
-  if (changed_out) *changed_out = std::move(changed);
+  const std::vector<Tree::Change> changes = tree_.changes();
+  TS_RETURN_IF_ERROR(flush_changed_rows(changes));
+  if (changed_out) {
+    changed_out->clear();
+    changed_out->reserve(changes.size());
+    for (const Tree::Change& change : changes) changed_out->push_back(change.node);
+  }
   TS_RETURN_IF_ERROR(trim_undo());
   TS_RETURN_IF_ERROR(fault(FaultSite::kBeforeHeadWrite));
   // Writing the new head clears the frontier in the same write (SEMANTICS.md §8).

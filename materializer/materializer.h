@@ -167,8 +167,8 @@ class Materializer {
   // Raises the exclusive undo floor (StoreMeta::undo_floor) to at least `key`.
   void raise_undo_floor(const OpKey& key);
   Status trim_undo();
-  // Writes the rows of every node the tree changed in this transaction.
-  Status flush_changed_rows(const std::vector<NodeId>& changed);
+  // Writes the node and payload rows the tree changed in this transaction (only those).
+  Status flush_changed_rows(const std::vector<Tree::Change>& changes);
   // Flushes changed rows, trims undo, writes the head (clearing the frontier). Hands the nodes
   // the call changed (ROOT and TRASH included) to `changed_out` when given.
   Status finish_materialization(std::vector<NodeId>* changed_out = nullptr);

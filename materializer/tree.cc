@@ -159,17 +159,24 @@ void Tree::begin() {
   journaling_ = true;
 }
 
-std::vector<NodeId> Tree::changed_nodes() const {
-  std::vector<NodeId> out;
+std::vector<Tree::Change> Tree::changes() const {
+  std::vector<Change> out;
   for (const auto& [node, original] : journal_) {
     const Node* now = find(node);
     const Payload* payload_now = find_payload(node);
     const bool node_same = now ? original.node && *original.node == *now : !original.node;
     const bool payload_same =
         payload_now ? original.payload && *original.payload == *payload_now : !original.payload;
-    if (!node_same || !payload_same) out.push_back(node);
+    if (!node_same || !payload_same) out.push_back({node, !node_same, !payload_same});
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(),
+            [](const Change& a, const Change& b) { return a.node < b.node; });
+  return out;
+}
+
+std::vector<NodeId> Tree::changed_nodes() const {
+  std::vector<NodeId> out;
+  for (const Change& change : changes()) out.push_back(change.node);
   return out;
 }
 

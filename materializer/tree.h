@@ -97,8 +97,17 @@ class Tree {
   // --- change journal ---
   void begin();
   bool in_transaction() const { return journaling_; }
-  // Node ids whose node or payload entry changed since begin() (ROOT included), in id order,
-  // and whether each one's value now differs from its value at begin().
+  // One node whose node or payload entry now differs from its value at begin(), and which of
+  // the two differ.
+  struct Change {
+    NodeId node;
+    bool node_changed = false;
+    bool payload_changed = false;
+  };
+  // The nodes (ROOT included) whose node or payload entry now differs from its value at
+  // begin(), in id order: the rows a call must write, and no other.
+  std::vector<Change> changes() const;
+  // The ids of changes().
   std::vector<NodeId> changed_nodes() const;
   void commit();
   void rollback();

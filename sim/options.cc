@@ -214,7 +214,8 @@ Result<Options> Options::from_json(const nlohmann::json& value) {
   if (!value.is_object()) return Status::invalid_argument("options: expected an object");
   Options options;
   for (const auto& [name, item] : value.items()) {
-    const std::string path = "options." + name;
+    // The key is input text: quoted printable, so a message stays one line of ASCII.
+    const std::string path = "options." + json::printable(name);
     bool known = false;
     for (const Field& field : kFields) {
       if (name != field.name) continue;
@@ -234,7 +235,7 @@ Result<Options> Options::from_json(const nlohmann::json& value) {
           TS_ASSIGN_OR_RETURN(std::uint64_t number, json::to_uint(weight, path + "." + kind, 0, 1'000'000));
           options.op_mix.*field.weight = static_cast<std::uint32_t>(number);
         }
-        if (!known_kind) return Status::invalid_argument("field '" + path + "." + kind + "': unknown op kind");
+        if (!known_kind) return Status::invalid_argument("field '" + path + "." + json::printable(kind) + "': unknown op kind");
       }
     }
     if (name == "replicas") {

@@ -1,9 +1,11 @@
 #include "sim/report.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <tuple>
@@ -250,7 +252,7 @@ struct Bar {
 
 // Horizontal bars; `log_scale` for counts that span orders of magnitude.
 std::string svg_bars(const std::vector<Bar>& bars, bool log_scale, double max_value = 0) {
-  constexpr int kRow = 16, kLabel = 260, kTextRoom = 90;
+  constexpr int kRow = 16, kLabel = 260, kTextRoom = 170;
   for (const Bar& bar : bars) max_value = std::max(max_value, bar.value);
   auto scaled = [&](double v) {
     if (max_value <= 0) return 0.0;
@@ -406,17 +408,22 @@ std::string corpus_chart(const json& fuzz) {
   static const char* kColors[] = {"#2e86c1", "#27ae60", "#8e44ad", "#d35400", "#16a085"};
   std::vector<Series> series;
   for (const json& target : fuzz.value("targets", json::array())) {
+    // Targets run at rates orders of magnitude apart: each one's x axis is its own run count as
+    // a share of its last sample's, so every target spans the chart.
     Series s{string_of(target, "name"), kColors[series.size() % 5], {}};
+    double last_runs = 0;
     for (const json& sample : target.value("samples", json::array())) {
       if (sample.is_array() && sample.size() >= 2 && sample[0].is_number() &&
           sample[1].is_number()) {
         s.points.push_back({sample[0].get<double>(), sample[1].get<double>()});
+        last_runs = std::max(last_runs, sample[0].get<double>());
       }
     }
+    for (Point& point : s.points) point.x = last_runs > 0 ? 100 * point.x / last_runs : 0;
     if (!s.points.empty()) series.push_back(std::move(s));
   }
   if (series.empty()) return "";
-  return svg_lines("inputs run", "corpus size", series, {});
+  return svg_lines("% of the target's inputs run", "corpus size", series, {});
 }
 
 Status require(bool ok, const std::string& where, const std::string& what) {
@@ -434,47 +441,53 @@ std::string utc_timestamp() {
   return buffer;
 }
 
-nlohmann::json summarize(const json& seeds, double seconds, std::uint64_t jobs,
-                         bool verify_determinism) {
-  std::uint64_t failures = 0;
-  std::uint64_t ops = 0;
-  std::vector<std::uint64_t> probe_counts(kProbeCount, 0);
-  json failed = json::array();
-  for (const json& record : seeds) {
-    ops += uint_of(record, "ops_delivered");
-    const int exit_code = exit_code_of(record);
-    if (exit_code != 0) {
-      ++failures;
-      failed.push_back({{"seed", string_of(record, "seed")},
-                        {"exit_code", exit_code},
-                        {"report", string_of(record, "report")}});
-    }
-    const json probes = record.value("probes", json::object());
-    for (std::size_t i = 0; i < kProbeCount; ++i) {
-      probe_counts[i] += uint_of(probes, probe_name(static_cast<Probe>(i)));
-    }
+void SummaryFold::add(const json& record) {
+  if (probe_counts_.empty()) probe_counts_.assign(kProbeCount, 0);
+  ++seeds_;
+  ops_ += uint_of(record, "ops_delivered");
+  const int exit_code = exit_code_of(record);
+  if (exit_code != 0) {
+    ++failures_;
+    failed_.push_back({{"seed", string_of(record, "seed")},
+                       {"exit_code", exit_code},
+                       {"report", string_of(record, "report")}});
   }
+  const json probes = record.value("probes", json::object());
+  for (std::size_t i = 0; i < kProbeCount; ++i) {
+    probe_counts_[i] += uint_of(probes, probe_name(static_cast<Probe>(i)));
+  }
+}
+
+json SummaryFold::finish(double seconds, std::uint64_t jobs, bool verify_determinism) const {
   json probes = json::object();
   std::vector<std::string> unhit;
   for (std::size_t i = 0; i < kProbeCount; ++i) {
     const std::string name = probe_name(static_cast<Probe>(i));
-    probes[name] = probe_counts[i];
-    if (probe_counts[i] == 0) unhit.push_back(name);
+    const std::uint64_t count = probe_counts_.empty() ? 0 : probe_counts_[i];
+    probes[name] = count;
+    if (count == 0) unhit.push_back(name);
   }
-  const double done = static_cast<double>(seeds.size());
-  return {{"seeds_run", seeds.size()},
-          {"failed_count", failures},
-          {"failed", std::move(failed)},
-          {"ops_delivered", ops},
+  const double done = static_cast<double>(seeds_);
+  return {{"seeds_run", seeds_},
+          {"failed_count", failures_},
+          {"failed", failed_},
+          {"ops_delivered", ops_},
           {"seconds", seconds},
           {"jobs", jobs},
           {"seeds_per_second", seconds > 0 ? done / seconds : 0.0},
           {"ops_per_second_per_job",
-           seconds > 0 && jobs > 0 ? static_cast<double>(ops) / seconds / static_cast<double>(jobs)
+           seconds > 0 && jobs > 0 ? static_cast<double>(ops_) / seconds / static_cast<double>(jobs)
                                    : 0.0},
           {"probes", std::move(probes)},
           {"probes_not_hit", unhit},
           {"verify_determinism", verify_determinism}};
+}
+
+nlohmann::json summarize(const json& seeds, double seconds, std::uint64_t jobs,
+                         bool verify_determinism) {
+  SummaryFold fold;
+  for (const json& record : seeds) fold.add(record);
+  return fold.finish(seconds, jobs, verify_determinism);
 }
 
 nlohmann::json make_results(json settings, json seeds, double seconds, std::uint64_t jobs,
@@ -483,6 +496,65 @@ nlohmann::json make_results(json settings, json seeds, double seconds, std::uint
   return {{"format", kResultsFormat},      {"version", kResultsVersion},
           {"created", std::move(created)}, {"sweep", std::move(settings)},
           {"summary", std::move(summary)}, {"seeds", std::move(seeds)}};
+}
+
+Result<ResultsWriter> ResultsWriter::create(const std::string& path, const json& settings,
+                                            const std::string& created) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    return Status::io_error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  ResultsWriter writer(file, path);
+  const json header = {{"format", kResultsFormat}, {"version", kResultsVersion},
+                       {"created", created}, {"sweep", settings}};
+  // The header's members, then the seeds array opened: the records follow one per line.
+  std::string text = header.dump(1);
+  text.pop_back();  // the closing brace
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  text += ",\n \"seeds\": [";
+  TS_RETURN_IF_ERROR(
+      writer.check(std::fwrite(text.data(), 1, text.size(), file) == text.size(), "writing"));
+  return writer;
+}
+
+ResultsWriter::ResultsWriter(ResultsWriter&& other) noexcept
+    : file_(std::exchange(other.file_, nullptr)),
+      path_(std::move(other.path_)),
+      first_(other.first_) {}
+
+ResultsWriter& ResultsWriter::operator=(ResultsWriter&& other) noexcept {
+  if (this != &other) {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = std::exchange(other.file_, nullptr);
+    path_ = std::move(other.path_);
+    first_ = other.first_;
+  }
+  return *this;
+}
+
+ResultsWriter::~ResultsWriter() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+Status ResultsWriter::check(bool ok, const char* doing) {
+  if (ok) return Status::ok();
+  return Status::io_error(std::string(doing) + " '" + path_ + "' failed: " + std::strerror(errno));
+}
+
+Status ResultsWriter::add(const json& record) {
+  TS_ASSERT(file_ != nullptr);
+  const std::string line = (first_ ? "\n  " : ",\n  ") + record.dump();
+  first_ = false;
+  return check(std::fwrite(line.data(), 1, line.size(), file_) == line.size(), "writing");
+}
+
+Status ResultsWriter::finish(const json& summary) {
+  TS_ASSERT(file_ != nullptr);
+  const std::string tail = (first_ ? "],\n \"summary\": " : "\n ],\n \"summary\": ") +
+                           summary.dump(1) + "\n}\n";
+  const bool written = std::fwrite(tail.data(), 1, tail.size(), file_) == tail.size();
+  const bool closed = std::fclose(std::exchange(file_, nullptr)) == 0;
+  return check(written && closed, "writing");
 }
 
 Status validate_results(const json& results, const std::string& where) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,20 @@ inline constexpr int kResultsVersion = 1;
 
 // The summary of seed records: counts, the failures (seed, exit code, report line), rates over
 // `seconds` of wall time with `jobs` workers, probe totals and the probes no seed hit. This is
-// also what `treesim sweep --json` prints.
+// also what `treesim sweep --json` prints. Folded one record at a time, so a sweep of any
+// length keeps only its failures in memory, not every seed's record.
+class SummaryFold {
+ public:
+  void add(const nlohmann::json& record);
+  nlohmann::json finish(double seconds, std::uint64_t jobs, bool verify_determinism) const;
+
+ private:
+  std::uint64_t seeds_ = 0;
+  std::uint64_t failures_ = 0;
+  std::uint64_t ops_ = 0;
+  std::vector<std::uint64_t> probe_counts_;
+  nlohmann::json failed_ = nlohmann::json::array();
+};
 nlohmann::json summarize(const nlohmann::json& seeds, double seconds, std::uint64_t jobs,
                          bool verify_determinism);
 
@@ -37,6 +51,31 @@ std::string utc_timestamp();
 // A results file: {"format", "version", "created", "sweep": settings, "summary", "seeds"}.
 nlohmann::json make_results(nlohmann::json settings, nlohmann::json seeds, double seconds,
                             std::uint64_t jobs, bool verify_determinism, std::string created);
+
+// Writes a results file as the sweep goes: the header first, then each seed's record on a
+// line of its own as it finishes, then the summary. The file is the same document
+// make_results() builds (key order aside); nothing of a record stays in memory after add().
+class ResultsWriter {
+ public:
+  // Creates (truncates) `path` and writes the header; an error names the path.
+  static Result<ResultsWriter> create(const std::string& path, const nlohmann::json& settings,
+                                      const std::string& created);
+  ResultsWriter(ResultsWriter&&) noexcept;
+  ResultsWriter& operator=(ResultsWriter&&) noexcept;
+  ~ResultsWriter();
+
+  Status add(const nlohmann::json& record);
+  // Writes the summary, closes the file and reports any write that failed on the way.
+  Status finish(const nlohmann::json& summary);
+
+ private:
+  ResultsWriter(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  Status check(bool ok, const char* doing);
+
+  std::FILE* file_ = nullptr;
+  std::string path_;
+  bool first_ = true;
+};
 
 // Checks the shape of a parsed results file; an error names `where` and the field.
 Status validate_results(const nlohmann::json& results, const std::string& where);

@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <set>
 
@@ -25,19 +26,22 @@ std::string seed_to_display(std::uint64_t seed) {
 
 Result<std::uint64_t> seed_from_text(std::string_view text) {
   if (text.empty()) return Status::invalid_argument("empty");
-  const std::string copy(text);
-  std::size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(copy, &used, 0);  // decimal, or 0x... hex
-  } catch (const std::exception&) {
-    used = 0;
+  // Exactly decimal digits, or 0x / 0X and hex digits: no sign, no spaces, no octal reading
+  // of a leading zero, nothing after the number, and nothing that does not fit in 64 bits.
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string_view digits = hex ? text.substr(2) : text;
+  std::uint64_t value = 0;
+  const auto [end, error] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), value, hex ? 16 : 10);
+  if (error == std::errc::result_out_of_range) {
+    return Status::invalid_argument("'" + json::printable(std::string(text)) +
+                                    "' does not fit in 64 bits");
   }
-  if (used != copy.size()) {
-    return Status::invalid_argument("'" + json::printable(copy) +
+  if (error != std::errc() || end != digits.data() + digits.size()) {
+    return Status::invalid_argument("'" + json::printable(std::string(text)) +
                                     "' is not a number (decimal or 0x hex)");
   }
-  return static_cast<std::uint64_t>(value);
+  return value;
 }
 
 SystemFactory in_process_factory() {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +15,6 @@
 #include "sim/commands/mutant_option.h"
 #include "sim/commands/run_command.h"
 #include "sim/exit_codes.h"
-#include "sim/file_io.h"
 #include "sim/report.h"
 #include "sim/simulation.h"
 
@@ -172,13 +172,27 @@ int sweep(const SweepOptions& options) {
     std::cerr << "treesim sweep: --jobs must be at least 1\n";
     return kExitBadInput;
   }
-  // Learn now, not after the sweep, that the results file cannot be written.
+  // The results file is written as seeds finish (a record per line), so a sweep of any length
+  // holds only its failures in memory; opening it first also reports a bad path at once.
+  std::optional<report::ResultsWriter> results;
   if (!options.results_path.empty()) {
-    if (Status status = write_file(options.results_path, ""); !status.is_ok()) {
-      std::cerr << "treesim sweep: --results: " << status.message() << "\n";
+    const nlohmann::json settings = {{"seeds", open_ended ? std::string("1 upward") : options.seeds},
+                                     {"time", options.time},
+                                     {"shard", options.shard},
+                                     {"swarm", options.swarm},
+                                     {"safety_ticks", options.safety_ticks},
+                                     {"check_every", options.check_every},
+                                     {"mutant", options.mutant},
+                                     {"verify_determinism", options.verify_determinism}};
+    auto writer = report::ResultsWriter::create(options.results_path, settings,
+                                                report::utc_timestamp());
+    if (!writer.is_ok()) {
+      std::cerr << "treesim sweep: --results: " << writer.status().message() << "\n";
       return kExitBadInput;
     }
+    results.emplace(std::move(*writer));
   }
+  Status results_status;
   // This shard's seeds: the i-th is first + i * N + (K - 1), while it is in the range.
   const auto [first, last] = *range;
   const auto [k, n] = *shard;
@@ -197,11 +211,12 @@ int sweep(const SweepOptions& options) {
   std::uint64_t done = 0;
   std::uint64_t failures = 0;
   int first_failure_code = kExitSuccess;
-  nlohmann::json records = nlohmann::json::array();
+  report::SummaryFold summary_fold;
   auto account = [&](SeedOutcome& outcome) {
     ++done;
     outcome.record["finished_at"] = seconds_so_far();
-    records.push_back(std::move(outcome.record));
+    summary_fold.add(outcome.record);
+    if (results && results_status.is_ok()) results_status = results->add(outcome.record);
     if (outcome.exit_code != kExitSuccess) {
       ++failures;
       if (first_failure_code == kExitSuccess) first_failure_code = outcome.exit_code;
@@ -278,22 +293,11 @@ int sweep(const SweepOptions& options) {
   }
   if (terminal) std::cerr << "\n";
   const double seconds = seconds_so_far();
-  const nlohmann::json summary =
-      report::summarize(records, seconds, jobs, options.verify_determinism);
-  if (!options.results_path.empty()) {
-    const nlohmann::json settings = {{"seeds", open_ended ? std::string("1 upward") : options.seeds},
-                                     {"time", options.time},
-                                     {"shard", options.shard},
-                                     {"swarm", options.swarm},
-                                     {"safety_ticks", options.safety_ticks},
-                                     {"check_every", options.check_every},
-                                     {"mutant", options.mutant},
-                                     {"verify_determinism", options.verify_determinism}};
-    const nlohmann::json results = report::make_results(
-        settings, std::move(records), seconds, jobs, options.verify_determinism, report::utc_timestamp());
-    if (Status status = write_file(options.results_path, results.dump(1) + "\n");
-        !status.is_ok()) {
-      std::cerr << "treesim sweep: --results: " << status.message() << "\n";
+  const nlohmann::json summary = summary_fold.finish(seconds, jobs, options.verify_determinism);
+  if (results) {
+    if (results_status.is_ok()) results_status = results->finish(summary);
+    if (!results_status.is_ok()) {
+      std::cerr << "treesim sweep: --results: " << results_status.message() << "\n";
       return kExitInternal;
     }
   }

@@ -63,7 +63,7 @@ expect_bad "not a results file" "other.json: \"format\"" \
 sed 's/"version": 1/"version": 9/' "$dir/shard1.json" >"$dir/v9.json"
 expect_bad "an unknown version" "results version 9" \
   "$treesim" report merge "$dir/v9.json" "$dir/shard2.json" --out "$dir/v9-merged.json"
-sed '0,/"exit_code": [0-9]*/s//"exit_code": "zero"/' "$dir/shard1.json" >"$dir/typed.json"
+sed -E '0,/"exit_code": ?[0-9]+/s//"exit_code": "zero"/' "$dir/shard1.json" >"$dir/typed.json"
 expect_bad "a field of the wrong type" "seeds[0].exit_code" \
   "$treesim" report render "$dir/typed.json" --out-dir "$dir/bad"
 echo 'not json' >"$dir/garbage.json"

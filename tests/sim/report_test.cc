@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "materializer/probes.h"
@@ -59,6 +60,52 @@ TEST(Summarize, CountsFailuresOpsAndProbesAndNamesTheProbesNoSeedHit) {
   EXPECT_EQ(unhit.size(), kProbeCount - 1);
   for (const json& name : unhit) EXPECT_NE(name, probe_name(Probe::kCatchUpRewind));
   EXPECT_EQ(summary["verify_determinism"], true);
+}
+
+// The streaming writer of `treesim sweep --results` writes the document make_results() builds,
+// whatever the number of records (none included), one record per line.
+TEST(ResultsWriter, WritesWhatMakeResultsBuildsOneRecordPerLine) {
+  const std::string dir = ::testing::TempDir();
+  const json settings = {{"seeds", "1..9"}, {"shard", "1/1"}, {"swarm", true}};
+  for (std::size_t count : {0u, 1u, 3u}) {
+    const std::string path = dir + "/results-" + std::to_string(count) + ".json";
+    json seeds = json::array();
+    for (std::size_t i = 0; i < count; ++i) {
+      seeds.push_back(i == 1 ? failing("0x0000000000000002", "model", "parent", "line\nbreak")
+                             : passing("0x000000000000000" + std::to_string(i + 1), 10 * i, i));
+    }
+    auto writer = ResultsWriter::create(path, settings, "2026-11-24T00:00:00Z");
+    ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
+    SummaryFold fold;
+    for (const json& record : seeds) {
+      fold.add(record);
+      ASSERT_TRUE(writer->add(record).is_ok());
+    }
+    const json summary = fold.finish(2.0, 2, false);
+    EXPECT_EQ(summary, summarize(seeds, 2.0, 2, false));
+    ASSERT_TRUE(writer->finish(summary).is_ok());
+
+    std::FILE* file = std::fopen(path.c_str(), "r");
+    ASSERT_NE(file, nullptr);
+    std::string text;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) text.append(buffer, n);
+    std::fclose(file);
+    const json written = json::parse(text);
+    EXPECT_TRUE(validate_results(written, path).is_ok());
+    EXPECT_EQ(written, make_results(settings, seeds, 2.0, 2, false, "2026-11-24T00:00:00Z"))
+        << text;
+    for (const json& record : seeds) {
+      EXPECT_NE(text.find("\n  " + record.dump()), std::string::npos) << "not on a line: " << text;
+    }
+  }
+}
+
+TEST(ResultsWriter, AnUnwritablePathIsAnErrorNamingIt) {
+  const std::string path = ::testing::TempDir() + "/no/such/dir/results.json";
+  auto writer = ResultsWriter::create(path, json::object(), "2026-11-24T00:00:00Z");
+  ASSERT_FALSE(writer.is_ok());
+  EXPECT_NE(writer.status().message().find(path), std::string::npos) << writer.status().message();
 }
 
 TEST(MergeResults, OrdersSeedsSumsCountsAndTakesTheLongestWallTime) {

@@ -539,6 +539,13 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"BadOption",
                   with_top(R"("version": 1, "seed": 7, "options": {"replica_count": 0})"),
                   "field 'options.replica_count': 0 is outside [1, 64]"},
+        // A key is input text: it is quoted printable, so the message stays on one line.
+        Malformed{"UnknownOptionWithANewline",
+                  with_top(R"("version": 1, "seed": 7, "options": {"ticks\nsafety": 1})"),
+                  R"(field 'options.ticks\x0asafety': unknown option)"},
+        Malformed{"UnknownOpKind",
+                  with_top(R"("version": 1, "seed": 7, "options": {"op_mix": {"rename": 1}})"),
+                  "field 'options.op_mix.rename': unknown op kind"},
         Malformed{"EventsNotAList",
                   with_top(R"("version": 1, "seed": 7, "options": {}, "events": {})"),
                   "field 'events': expected an array of events, got an object"},

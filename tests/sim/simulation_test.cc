@@ -20,6 +20,23 @@ Options small_options() {
   return options;
 }
 
+TEST(SeedFromText, ReadsDecimalAndHexAndRefusesEverythingElse) {
+  EXPECT_EQ(*seed_from_text("42"), 42u);
+  EXPECT_EQ(*seed_from_text("0x2a"), 42u);
+  EXPECT_EQ(*seed_from_text("0X2A"), 42u);
+  EXPECT_EQ(*seed_from_text("010"), 10u);  // decimal, not octal
+  EXPECT_EQ(*seed_from_text("0"), 0u);
+  EXPECT_EQ(*seed_from_text("0xffffffffffffffff"), ~std::uint64_t{0});
+  EXPECT_EQ(*seed_from_text("18446744073709551615"), ~std::uint64_t{0});
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0x", "0x-1", "1e3", "12abc", "0x1g",
+                          "18446744073709551616", "0x10000000000000000"}) {
+    const Result<std::uint64_t> seed = seed_from_text(bad);
+    EXPECT_FALSE(seed.is_ok()) << "'" << bad << "' read as " << *seed;
+  }
+  const std::string message = seed_from_text("18446744073709551616").status().message();
+  EXPECT_NE(message.find("does not fit in 64 bits"), std::string::npos) << message;
+}
+
 TEST(Simulation, SameSeedAndOptionsGiveTheSameTraceHash) {
   const Options options = small_options();
   const RunResult first = Simulation(7, options).run();
