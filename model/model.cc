@@ -24,8 +24,13 @@ Status Model::add(const Op& op, AddOutcome* outcome) {
     if (outcome != nullptr) *outcome = AddOutcome::kDuplicate;
     return Status::ok();
   }
-  ops_.emplace(op.id, op);
-  cache_.reset();
+  const Op& stored = ops_.emplace(op.id, op).first->second;
+  if (cache_ && (!cache_max_key_ || *cache_max_key_ < stored.key())) {
+    unfolded_.push_back(&stored);
+  } else {
+    cache_.reset();
+    unfolded_.clear();
+  }
   if (outcome != nullptr) *outcome = AddOutcome::kAdded;
   return Status::ok();
 }
@@ -57,18 +62,35 @@ std::vector<Op> Model::sorted_ops() const {
 }
 
 const Model::Folded& Model::folded() const {
-  if (cache_) return *cache_;
-  Folded folded;
-  for (const Op& op : sorted_ops()) folded.tree.apply(op);
+  if (cache_ && unfolded_.empty()) return *cache_;
+  if (cache_) {
+    // Every unfolded op sorts after the cache's last op: fold them on, in canonical order.
+    std::sort(unfolded_.begin(), unfolded_.end(),
+              [](const Op* a, const Op* b) { return canonical_less(*a, *b); });
+    for (const Op* op : unfolded_) {
+      TS_ASSERT(!cache_max_key_ || *cache_max_key_ < op->key());
+      cache_->tree.apply(*op);
+      cache_max_key_ = op->key();
+    }
+    unfolded_.clear();
+  } else {
+    cache_.emplace();
+    cache_max_key_.reset();
+    for (const Op& op : sorted_ops()) {
+      cache_->tree.apply(op);
+      cache_max_key_ = op.key();
+    }
+  }
+  Folded& folded = *cache_;
   folded.tree.check_invariants();
+  folded.stored_children.clear();
   for (const auto& [node, state] : folded.tree.nodes()) {
     if (state.parent && !state.parent->is_trash()) {
       // Nodes are visited by id, so each children list comes out sorted by id.
       folded.stored_children[*state.parent].push_back(node);
     }
   }
-  cache_ = std::move(folded);
-  return *cache_;
+  return folded;
 }
 
 SeenCounters Model::subtree_counters(const Folded& folded, NodeId node) const {

@@ -1,10 +1,12 @@
 // The reference model: the oracle the harness checks every materializer against.
 //
 // It keeps the set of accepted ops and nothing else. To answer any question it sorts the ops
-// canonically and folds them from scratch into a fresh TreeState (SEMANTICS.md §4), then derives
-// defensive deletion (§5) and the queries (§6) from that state by plain tree walks. The folded
-// state is cached until the next accepted op, so every answer equals a full fold of the current
-// op set. Obviously correct, not fast; it depends on core/ only, never on materializer/.
+// canonically and folds them into a fresh TreeState (SEMANTICS.md §4), then derives defensive
+// deletion (§5) and the queries (§6) from that state by plain tree walks. The folded state is
+// cached; ops accepted since that all sort after the cached fold's last op are folded on in
+// canonical order (the same left fold, continued), any other op drops the cache. So every
+// answer equals a full fold of the current op set. Obviously correct, not fast; it depends on
+// core/ only, never on materializer/.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +33,20 @@ enum class AddOutcome {
 class Model {
  public:
   Model() = default;
+  // A copy refolds on its first query (the cache's pointers name the original's ops); a move
+  // keeps it (std::map's nodes move with it).
+  Model(const Model& other) : ops_(other.ops_) {}
+  Model& operator=(const Model& other) {
+    if (this != &other) {
+      ops_ = other.ops_;
+      cache_.reset();
+      cache_max_key_.reset();
+      unfolded_.clear();
+    }
+    return *this;
+  }
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
 
   // Accepts one remote or local op (SEMANTICS.md §1-2):
   // - an invalid op (validate_op) returns that kInvalidArgument Status and stores nothing;
@@ -88,13 +104,20 @@ class Model {
     std::map<NodeId, std::vector<NodeId>> stored_children;  // by parent; TRASH excluded
   };
 
-  // Folds the current ops if the cache is stale, and returns the folded state.
+  // Folds the current ops if the cache is stale, and returns the folded state. The fold is a
+  // plain left fold over the sorted ops, so when every op added since the last fold sorts after
+  // every op folded so far, folding just those ops (in canonical order) onto the cached state
+  // is the same computation as folding everything afresh; any other add drops the cache.
   const Folded& folded() const;
   SeenCounters subtree_counters(const Folded& folded, NodeId node) const;
   bool tombstoned_in(const Folded& folded, NodeId node) const;
 
   std::map<OpId, Op> ops_;
   mutable std::optional<Folded> cache_;
+  // With a cache: the largest key folded into it, and the stored ops added since, each sorting
+  // after that key (pointers into ops_, whose nodes never move).
+  mutable std::optional<OpKey> cache_max_key_;
+  mutable std::vector<const Op*> unfolded_;
 };
 
 }  // namespace treesim::model
