@@ -138,7 +138,10 @@ class Shrinker {
       progress |= drop_batch_ops();
       progress |= simplify_events();
       progress |= drop_fault_events();
+      progress |= merge_deliveries();
       progress |= close_tick_gaps();
+      // The costliest pass last, and only once the others ran dry.
+      if (!progress) progress |= drop_edit_pairs();
     }
   }
 
@@ -357,6 +360,78 @@ class Shrinker {
       for (std::uint32_t replica = 0; replica < best_.options.replica_count; ++replica) {
         progress |= try_without(
             [&](const Item& item) { return in_group(item) && item.event.replica == replica; });
+      }
+    }
+    return progress;
+  }
+
+  // Postpones each delivery into the next delivery to the same replica: one append of both
+  // batches, the earlier batch first. The network may hold a message back and deliver it
+  // together with a later one (it batches what falls due at one tick, in any order), so the
+  // candidate is a run the simulator could make: every op still arrives after its edit minted
+  // it, only later.
+  bool merge_deliveries() {
+    report("merges");
+    bool progress = false;
+    for (std::size_t position = best_.items.size(); position-- > 0;) {
+      if (budget_spent()) break;
+      if (position >= best_.items.size()) continue;
+      const Item& earlier = best_.items[position];
+      if (earlier.event.kind != Event::Kind::kDeliver) continue;
+      std::optional<std::size_t> later;
+      for (std::size_t next = position + 1; next < best_.items.size(); ++next) {
+        const Event& event = best_.items[next].event;
+        if (event.kind == Event::Kind::kDeliver && event.replica == earlier.event.replica) {
+          later = next;
+          break;
+        }
+      }
+      if (!later) continue;
+      Candidate candidate = best_;
+      Item& into = candidate.items[*later];
+      Item& from = candidate.items[position];
+      into.event.ops.insert(into.event.ops.begin(), from.event.ops.begin(), from.event.ops.end());
+      into.links.insert(into.links.begin(), from.links.begin(), from.links.end());
+      into.event.read_through = into.event.read_through || from.event.read_through;
+      candidate.items.erase(candidate.items.begin() + static_cast<std::ptrdiff_t>(position));
+      progress |= attempt(std::move(candidate), "merges");
+    }
+    return progress;
+  }
+
+  // Drops two local edits of different replicas at once. An edit raises its replica's Lamport
+  // clock, and with it the clock of every later op the replica mints or makes others mint: a
+  // failure that needs one replica's ops to sort after another's (a late op) survives dropping
+  // an edit of each where it does not survive dropping either alone. Quadratic in the edits,
+  // so the shrink loop runs it only once the cheaper passes are done, and only on a list of at
+  // most kPairEditsMax edits.
+  bool drop_edit_pairs() {
+    static constexpr std::size_t kPairEditsMax = 48;
+    report("pairs");
+    std::vector<std::uint64_t> edits;
+    for (const Item& item : best_.items) {
+      if (item.event.kind == Event::Kind::kLocal) edits.push_back(item.id);
+    }
+    if (edits.size() > kPairEditsMax) return false;
+    bool progress = false;
+    // Later edits first, as in the other passes: fewer events depend on them.
+    for (std::size_t second = edits.size(); second-- > 1;) {
+      for (std::size_t first = second; first-- > 0;) {
+        if (budget_spent()) return progress;
+        const std::optional<std::size_t> at_second = find(edits[second]);
+        if (!at_second) break;
+        const std::optional<std::size_t> at_first = find(edits[first]);
+        if (!at_first) continue;
+        if (best_.items[*at_first].event.replica == best_.items[*at_second].event.replica) {
+          continue;
+        }
+        Candidate candidate = best_;
+        candidate.items.erase(candidate.items.begin() + static_cast<std::ptrdiff_t>(*at_second));
+        candidate.items.erase(candidate.items.begin() + static_cast<std::ptrdiff_t>(*at_first));
+        if (attempt(std::move(candidate), "pairs")) {
+          progress = true;
+          break;
+        }
       }
     }
     return progress;

@@ -14,9 +14,15 @@
 //      fault countdowns;
 //   6. drop every fault event of a kind at once (forges, armed faults, crashes, restarts,
 //      partitions);
-//   7. close the gaps between ticks.
+//   7. postpone each delivery into the next delivery to the same replica (one batch: the
+//      network may hold a message back and deliver it with a later one);
+//   8. close the gaps between ticks;
+//   9. only once passes 1-8 made no progress, drop a local edit of each of two replicas at
+//      once (a failure that needs one replica's Lamport clock to keep its distance to
+//      another's survives that where it survives dropping neither edit alone).
 // It repeats the passes until none makes progress or a budget (time, tries) is spent, and
-// always returns the smallest failing scenario found so far.
+// always returns the smallest failing scenario found so far. Every pass only deletes events or
+// ops, simplifies an event or delays ops: none makes an op arrive before its edit minted it.
 //
 // Ops follow their edits. A local edit's op is not in the list: the replica mints it when the
 // edit runs, and its counter, lamport clock, order key and known state depend on everything the
@@ -95,7 +101,8 @@ bool same_failure(const Failure& original, const Failure& candidate);
 Status check_replayable(const Options& options, const std::vector<Event>& events);
 
 struct ShrinkProgress {
-  std::string_view pass;  // "replicas", "chunks", "events", "batches", "edits", "faults", "ticks"
+  // "replicas", "chunks", "events", "batches", "edits", "faults", "merges", "ticks", "pairs"
+  std::string_view pass;
   std::size_t event_count = 0;
   std::uint32_t replica_count = 0;
   std::uint64_t tries = 0;  // candidates replayed so far

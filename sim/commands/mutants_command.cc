@@ -49,6 +49,9 @@ struct MatrixOptions {
   bool shrink = true;
   std::string shrink_time = "60s";
   std::string out_dir;
+  // How many failing seeds the shrink step shrinks (the first failing one and the next ones),
+  // keeping the smallest result.
+  std::uint64_t shrink_seeds = 3;
 };
 
 // How one seed's run ended.
@@ -61,45 +64,72 @@ struct SeedVerdict {
   std::string gist;              // the message without its particulars (failure_gist)
 };
 
-// What the shrink step made of a mutant's failing run.
+// One failing seed's shrink, of those the shrink step tried.
+struct ShrinkAttempt {
+  std::uint64_t seed = 0;
+  std::string error;  // why it gave no shrunk scenario; empty if it did
+  std::size_t original_events = 0;
+  std::size_t events = 0;
+  double seconds = 0;
+};
+
+// What the shrink step made of a mutant's failing runs: the smallest of their shrunk scenarios.
 struct ShrinkOutcome {
   bool attempted = false;
+  // The failing seed whose shrunk scenario was kept, and how that seed's run failed.
+  std::uint64_t seed = 0;
+  SeedVerdict verdict;
+  // Every seed shrunk, in seed order.
+  std::vector<ShrinkAttempt> attempts;
   std::string error;  // why there is no shrunk scenario (it crashed, it did not fail again, ...)
   std::size_t original_events = 0;
   std::size_t events = 0;
   std::uint32_t replicas = 0;
-  std::uint64_t tries = 0;
-  double seconds = 0;
-  bool budget_spent = false;
-  std::string path;  // the shrunk scenario, written
+  std::uint64_t tries = 0;     // over every seed's shrink
+  double seconds = 0;          // of the whole step: every seed's shrink
+  bool budget_spent = false;   // some seed's shrink was stopped by its budget
+  std::string path;            // the shrunk scenario, written
   // The file read back and replayed (in a child, the mutant active): whether it failed the same
   // way, and how it ended.
   bool replays_same = false;
   SeedVerdict replay;
 };
 
+// A seed whose run failed: its profile and verdict.
+struct FailingRun {
+  std::uint64_t seed = 0;
+  Options options;
+  SeedVerdict verdict;
+};
+
 // The first failure of one mutant's seeds, or their whole budget without one.
 struct Detection {
   const MutantInfo* mutant = nullptr;
   bool detected = false;
+  // Seeds up to and including the first failing one (or the whole budget).
   std::uint64_t seeds_run = 0;
   // Wall time from the mutant's first seed to the end of its first failing one (or of the
   // budget when it survived).
   double seconds = 0;
-  // The failing run: its seed, profile and verdict.
+  // The first failing run: its seed, profile and verdict.
   std::uint64_t seed = 0;
   Options options;
   SeedVerdict verdict;
+  // The failing runs the shrink step shrinks: the first, then those of the next seeds that fail
+  // with the same class (--shrink-seeds in all), found by `extra_seeds_run` more seeds after the
+  // first failure. They do not count towards `seeds_run` and `seconds`.
+  std::vector<FailingRun> failing;
+  std::uint64_t extra_seeds_run = 0;
   ShrinkOutcome shrunk;
 
-  // The failing run as a scenario (seed and options; replayed with the mutant active, it runs
-  // exactly like the seed did): the input of a shrink step.
-  Scenario failing_scenario() const {
+  // A failing run as a scenario (seed and options; replayed with the mutant active, it runs
+  // exactly like the seed did): the input of a shrink.
+  Scenario failing_scenario(const FailingRun& run) const {
     Scenario scenario;
-    scenario.comment = std::string("mutant ") + mutant->name + ": " + verdict.failure_class +
-                       "/" + verdict.checker;
-    scenario.seed = seed;
-    scenario.options = options;
+    scenario.comment = std::string("mutant ") + mutant->name + ": " + run.verdict.failure_class +
+                       "/" + run.verdict.checker;
+    scenario.seed = run.seed;
+    scenario.options = run.options;
     return scenario;
   }
 };
@@ -281,6 +311,9 @@ Result<Detection> detect_mutant(const MutantInfo& mutant, const MatrixOptions& o
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
+  // The shrink step picks the smallest of several failing runs of one class; one that hung is
+  // not shrunk, and the seeds after it are not run (they may hang too).
+  const std::uint64_t failing_wanted = options.shrink ? options.shrink_seeds : 1;
   for (std::uint64_t i = 0; i < options.seeds; ++i) {
     if (budget_seconds && elapsed() >= *budget_seconds) break;
     const std::uint64_t seed = first_seed + i;
@@ -291,42 +324,97 @@ Result<Detection> detect_mutant(const MutantInfo& mutant, const MatrixOptions& o
         run_in_child(
             mutant.mutant, [&] { return Simulation(seed, profile).run(); },
             options.seed_timeout_seconds));
-    ++detection.seeds_run;
+    if (detection.detected) {
+      ++detection.extra_seeds_run;
+    } else {
+      ++detection.seeds_run;
+    }
     if (!verdict.failed) continue;
-    detection.detected = true;
-    detection.seed = seed;
-    detection.options = profile;
-    detection.verdict = verdict;
-    break;
+    if (!detection.detected) {
+      // Time to detect: to the end of the first failing seed.
+      detection.detected = true;
+      detection.seed = seed;
+      detection.options = profile;
+      detection.verdict = verdict;
+      detection.seconds = elapsed();
+    }
+    if (verdict.failure_class == "hang") break;
+    // Of the same class as the first failure, so that the row's class (and the exit status of
+    // the shrunk file's replay) holds whichever is kept.
+    if (verdict.failure_class == detection.verdict.failure_class) {
+      detection.failing.push_back({seed, profile, verdict});
+    }
+    if (detection.failing.size() >= failing_wanted) break;
   }
-  detection.seconds = elapsed();
+  if (!detection.detected) detection.seconds = elapsed();
   return detection;
 }
 
-// The shrink step of a detected mutant: shrinks its failing run with the mutant active (every
-// candidate in a child process: a planted bug may break an assertion), writes the result to
-// `dir`/NAME.json, reads the file back and replays it in a child, which must fail the same way.
+// The shrink step of a detected mutant: shrinks each of its failing runs with the mutant
+// active (every candidate in a child process: a planted bug may break an assertion), keeps the
+// smallest result (the earliest seed's among equals), writes it to `dir`/NAME.json, reads the
+// file back and replays it in a child, which must fail the same way. The runs share the
+// budget: each gets an equal part of what the ones before it left.
+//
+// Why several: how small a failure shrinks depends on the run it came from. One run's failure
+// may need a long chain of edits (Lamport clocks raised step by step so that some ops arrive
+// late) where another seed's run shows the same bug with a handful of events.
 ShrinkOutcome shrink_detection(const Detection& detection, const MatrixOptions& options,
                                double budget_seconds, const std::string& dir) {
   ShrinkOutcome outcome;
   outcome.attempted = true;
-  ShrinkOptions shrink_options;
-  shrink_options.time_seconds = budget_seconds;
-  shrink_options.isolate = true;
-  Result<ShrinkResult> result = [&] {
-    const ScopedMutant active(detection.mutant->mutant);
-    return shrink_scenario(detection.failing_scenario(), shrink_options);
-  }();
-  if (!result.is_ok()) {
-    outcome.error = result.status().message();
+  const auto started = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  std::optional<ShrinkResult> best;
+  const FailingRun* best_run = nullptr;
+  std::string first_error;
+  for (std::size_t i = 0; i < detection.failing.size(); ++i) {
+    const FailingRun& run = detection.failing[i];
+    const double left = budget_seconds - elapsed();
+    // Past the budget, a seed is shrunk only while none has been.
+    if (left <= 0 && best) break;
+    ShrinkOptions shrink_options;
+    shrink_options.time_seconds =
+        std::max(0.0, left) / static_cast<double>(detection.failing.size() - i);
+    shrink_options.isolate = true;
+    const auto shrink_started = std::chrono::steady_clock::now();
+    Result<ShrinkResult> result = [&] {
+      const ScopedMutant active(detection.mutant->mutant);
+      return shrink_scenario(detection.failing_scenario(run), shrink_options);
+    }();
+    ShrinkAttempt attempt;
+    attempt.seed = run.seed;
+    attempt.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - shrink_started).count();
+    if (!result.is_ok()) {
+      attempt.error = result.status().message();
+      if (first_error.empty()) first_error = attempt.error;
+      outcome.attempts.push_back(std::move(attempt));
+      continue;
+    }
+    attempt.original_events = result->original_event_count;
+    attempt.events = result->scenario.events ? result->scenario.events->size() : 0;
+    outcome.attempts.push_back(attempt);
+    outcome.tries += result->tries;
+    outcome.budget_spent = outcome.budget_spent || result->budget_spent;
+    if (!best || attempt.events < best->scenario.events->size()) {
+      best = *std::move(result);
+      best_run = &run;
+    }
+  }
+  outcome.seconds = elapsed();
+  if (!best) {
+    outcome.error = first_error;
     return outcome;
   }
+  const ShrinkResult* result = &*best;
+  outcome.seed = best_run->seed;
+  outcome.verdict = best_run->verdict;
   outcome.original_events = result->original_event_count;
   outcome.events = result->scenario.events ? result->scenario.events->size() : 0;
   outcome.replicas = result->scenario.options.replica_count;
-  outcome.tries = result->tries;
-  outcome.seconds = result->seconds;
-  outcome.budget_spent = result->budget_spent;
   outcome.path = (std::filesystem::path(dir) / (std::string(detection.mutant->name) + ".json"))
                      .string();
   if (Status status = write_scenario_file(outcome.path, result->scenario); !status.is_ok()) {
@@ -433,12 +521,24 @@ Summary summarize(const std::vector<Detection>& rows) {
   return summary;
 }
 
-// "7 events (of 1203), 2.1 s", or why there is no shrunk scenario.
-std::string shrunk_cell(const ShrinkOutcome& shrunk) {
+// "7 events (of 1203), 2.1 s, smallest of 3 seeds", naming the seed and its failure when the
+// smallest came from another seed than the first failing one; or why there is no shrunk
+// scenario.
+std::string shrunk_cell(const Detection& row) {
+  const ShrinkOutcome& shrunk = row.shrunk;
   if (!shrunk.attempted) return "-";
   if (!shrunk.replays_same) return "not shrunk: " + shrunk.error;
-  return std::to_string(shrunk.events) + " events (of " + std::to_string(shrunk.original_events) +
-         "), " + fixed(shrunk.seconds, 1) + " s" + (shrunk.budget_spent ? ", budget spent" : "");
+  std::string cell = std::to_string(shrunk.events) + " events (of " +
+                     std::to_string(shrunk.original_events) + ")";
+  if (shrunk.seed != row.seed) {
+    cell += " from seed " + seed_to_display(shrunk.seed) + " (" + shrunk.verdict.failure_class +
+            "/" + shrunk.verdict.checker + ")";
+  }
+  cell += ", " + fixed(shrunk.seconds, 1) + " s";
+  if (shrunk.attempts.size() > 1) {
+    cell += ", smallest of " + std::to_string(shrunk.attempts.size()) + " seeds";
+  }
+  return cell + (shrunk.budget_spent ? ", budget spent" : "");
 }
 
 void print_table(const std::vector<Detection>& rows, const MatrixOptions& options) {
@@ -453,7 +553,7 @@ void print_table(const std::vector<Detection>& rows, const MatrixOptions& option
     } else if (row.detected) {
       reproduce = "`" + reproduce_line(row, options) + "`";
     }
-    std::string shrunk = shrunk_cell(row.shrunk);
+    std::string shrunk = shrunk_cell(row);
     // A table cell holds one line without pipes.
     std::replace(shrunk.begin(), shrunk.end(), '|', '/');
     std::replace(shrunk.begin(), shrunk.end(), '\n', ' ');
@@ -478,7 +578,8 @@ void print_table(const std::vector<Detection>& rows, const MatrixOptions& option
               << fixed(summary.shrunk_events_max, 0) << "; seconds to shrink: median "
               << fixed(summary.shrink_seconds_median, 1) << ", max "
               << fixed(summary.shrink_seconds_max, 1) << " (budget " << options.shrink_time
-              << " per mutant)\n";
+              << " per mutant, the smallest of up to " << options.shrink_seeds
+              << " failing seeds)\n";
   }
 }
 
@@ -497,11 +598,15 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
       entry["checker"] = row.verdict.checker;
       entry["message"] = row.verdict.message;
       entry["reproduce"] = reproduce_line(row, options);
+      entry["extra_seeds_run"] = row.extra_seeds_run;
     }
     if (row.shrunk.attempted) {
       nlohmann::json shrunk = {{"replays_same", row.shrunk.replays_same}};
       if (!row.shrunk.error.empty()) shrunk["error"] = row.shrunk.error;
       if (row.shrunk.original_events > 0) {
+        shrunk["seed"] = seed_to_display(row.shrunk.seed);
+        shrunk["class"] = row.shrunk.verdict.failure_class;
+        shrunk["checker"] = row.shrunk.verdict.checker;
         shrunk["original_events"] = row.shrunk.original_events;
         shrunk["events"] = row.shrunk.events;
         shrunk["replicas"] = row.shrunk.replicas;
@@ -509,6 +614,19 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
         shrunk["seconds"] = row.shrunk.seconds;
         shrunk["budget_spent"] = row.shrunk.budget_spent;
       }
+      nlohmann::json attempts = nlohmann::json::array();
+      for (const ShrinkAttempt& attempt : row.shrunk.attempts) {
+        nlohmann::json one = {{"seed", seed_to_display(attempt.seed)},
+                              {"seconds", attempt.seconds}};
+        if (attempt.error.empty()) {
+          one["original_events"] = attempt.original_events;
+          one["events"] = attempt.events;
+        } else {
+          one["error"] = attempt.error;
+        }
+        attempts.push_back(std::move(one));
+      }
+      shrunk["seeds"] = std::move(attempts);
       if (!row.shrunk.path.empty()) {
         shrunk["path"] = row.shrunk.path;
         shrunk["reproduce"] =
@@ -526,7 +644,8 @@ nlohmann::json to_json(const std::vector<Detection>& rows, const MatrixOptions& 
             {"safety_ticks", options.safety_ticks},
             {"check_every", options.check_every},
             {"shrink", options.shrink},
-            {"shrink_time", options.shrink_time}}},
+            {"shrink_time", options.shrink_time},
+            {"shrink_seeds", options.shrink_seeds}}},
           {"mutants", std::move(list)},
           {"summary",
            {{"mutants", rows.size()},
@@ -605,8 +724,10 @@ int run_matrix(const MatrixOptions& options) {
     }
     budget = *parsed;
   }
-  if (options.seeds == 0 || options.check_every == 0 || options.seed_timeout_seconds <= 0) {
-    std::cerr << "treesim mutants: --seeds, --check-every and --seed-timeout must be positive\n";
+  if (options.seeds == 0 || options.check_every == 0 || options.seed_timeout_seconds <= 0 ||
+      options.shrink_seeds == 0) {
+    std::cerr << "treesim mutants: --seeds, --check-every, --seed-timeout and --shrink-seeds "
+                 "must be positive\n";
     return kExitBadInput;
   }
   std::optional<double> shrink_budget;
@@ -642,7 +763,7 @@ int run_matrix(const MatrixOptions& options) {
                                       ")"
                                 : std::string("SURVIVED"))
               << " after " << row->seeds_run << " seeds, " << fixed(row->seconds, 1) << " s";
-    if (row->shrunk.attempted) std::cerr << "; shrunk: " << shrunk_cell(row->shrunk);
+    if (row->shrunk.attempted) std::cerr << "; shrunk: " << shrunk_cell(*row);
     std::cerr << "\n";
     rows.push_back(std::move(*row));
   }
@@ -701,6 +822,11 @@ void register_mutants_command(CLI::App& app, int* exit_code) {
                     "Only detect: do not shrink the failing runs");
   command->add_option("--shrink-time", options->shrink_time,
                       "Budget of each mutant's shrink step (90s, 10m)")
+      ->capture_default_str();
+  command->add_option("--shrink-seeds", options->shrink_seeds,
+                      "Shrink the first failing seed and the next ones that fail with the same "
+                      "class, this many in all (within --seeds and --time), and keep the smallest "
+                      "scenario; the time to detect stays the time to the first failure")
       ->capture_default_str();
   command->add_option("--out-dir", options->out_dir,
                       "Write the shrunk scenarios here as MUTANT.json (default: a new directory "
