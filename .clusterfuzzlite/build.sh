@@ -13,7 +13,7 @@ export CC CXX
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(cd "$WORK" && pwd)
-targets=(codec_fuzz materializer_fuzz)
+targets=(codec_fuzz materializer_fuzz sim_fuzz)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 

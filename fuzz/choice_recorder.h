@@ -6,8 +6,13 @@
 // worth seeding (hit a catch-up strategy, inject a fault), and writes the recorded bytes. Fed to
 // the target, those bytes make BytesEntropy return the very same choices, in the same order, so
 // the target rebuilds the same plan.
+//
+// With a byte budget the recorder also plays the end of an input: once it has written that many
+// bytes (or more: a choice is never cut), every further choice is 0 and exhausted() is true, just
+// as BytesEntropy reads the recorded bytes: exhausted at the same choice, zeros after it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -18,9 +23,11 @@ namespace treesim::fuzz {
 class ChoiceRecorder final : public Entropy {
  public:
   // `source` is not owned and must outlive the recorder.
-  explicit ChoiceRecorder(Entropy& source) : source_(source) {}
+  explicit ChoiceRecorder(Entropy& source, std::size_t bytes_max = SIZE_MAX)
+      : source_(source), bytes_max_(bytes_max) {}
 
   std::uint64_t uniform_below(std::uint64_t bound) override {
+    if (exhausted()) return 0;
     const std::uint64_t value = source_.uniform_below(bound);
     // BytesEntropy reads one byte for every 8 bits of bound - 1, most significant first, and
     // reduces modulo bound; value < bound, so writing it in that many bytes reads back as itself.
@@ -33,9 +40,11 @@ class ChoiceRecorder final : public Entropy {
   }
 
   const std::string& bytes() const { return bytes_; }
+  bool exhausted() const override { return bytes_.size() >= bytes_max_; }
 
  private:
   Entropy& source_;
+  std::size_t bytes_max_;
   std::string bytes_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,11 @@ class Entropy {
     TS_ASSERT(!items.empty());
     return items[uniform_below(items.size())];
   }
+
+  // Whether the entropy has run out (a byte string read to its end), after which every choice
+  // is 0. A generator that drives a run from bytes ends its safety phase there, so a short
+  // input is a short run. A seeded Rng never runs out.
+  virtual bool exhausted() const { return false; }
 };
 
 // xoshiro256** seeded through splitmix64: fast, small state, and fully specified, so traces are
@@ -79,11 +85,60 @@ class BytesEntropy final : public Entropy {
 
   std::uint64_t uniform_below(std::uint64_t bound) override;
   std::size_t consumed() const { return position_; }
-  bool exhausted() const { return position_ >= bytes_.size(); }
+  bool exhausted() const override { return position_ >= bytes_.size(); }
 
  private:
   std::span<const std::uint8_t> bytes_;
   std::size_t position_ = 0;
+};
+
+// The entropy of one component of a run (schedule, faults, network, a replica's workload...):
+// in a seeded run a generator of its own, forked from the run's seed by the component's name, so
+// draws added to one component never shift another's stream; in a run driven by bytes (sim_fuzz)
+// the one stream that every component shares, owned elsewhere, so the bytes are read in the
+// order the run makes its choices. Copies of an owning stream own a copy of its state; a shared
+// stream must outlive every copy.
+class ComponentEntropy final : public Entropy {
+ public:
+  static ComponentEntropy owning(Rng rng) { return ComponentEntropy(rng, nullptr); }
+  static ComponentEntropy sharing(Entropy& shared) {
+    return ComponentEntropy(std::nullopt, &shared);
+  }
+
+  std::uint64_t uniform_below(std::uint64_t bound) override {
+    return own_ ? own_->uniform_below(bound) : shared_->uniform_below(bound);
+  }
+  bool exhausted() const override { return own_ ? false : shared_->exhausted(); }
+
+ private:
+  ComponentEntropy(std::optional<Rng> own, Entropy* shared) : own_(own), shared_(shared) {
+    TS_ASSERT(own_.has_value() != (shared_ != nullptr));
+  }
+
+  std::optional<Rng> own_;
+  Entropy* shared_;
+};
+
+// Where the components of one run take their entropy from: forks of a seed, or one shared stream
+// (which must outlive the source and every stream it hands out).
+class EntropySource {
+ public:
+  static EntropySource seeded(std::uint64_t seed) { return EntropySource(seed, nullptr); }
+  static EntropySource sharing(Entropy& shared) { return EntropySource(0, &shared); }
+
+  // The stream of the component named `component`: Rng(seed).fork(component), or the shared one.
+  ComponentEntropy stream(std::string_view component) const {
+    if (shared_ != nullptr) return ComponentEntropy::sharing(*shared_);
+    return ComponentEntropy::owning(Rng(seed_).fork(component));
+  }
+  // Only a shared stream runs out.
+  bool exhausted() const { return shared_ != nullptr && shared_->exhausted(); }
+
+ private:
+  EntropySource(std::uint64_t seed, Entropy* shared) : seed_(seed), shared_(shared) {}
+
+  std::uint64_t seed_;
+  Entropy* shared_;
 };
 
 // 64-bit FNV-1a, for deriving sub-seeds from names.

@@ -1,5 +1,7 @@
 #include "sim/file_io.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,13 +18,25 @@ Result<std::string> read_file(const std::string& path) {
     buffer << std::cin.rdbuf();
     return buffer.str();
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // stdio, not a stream: reading a directory through std::ifstream throws instead of failing.
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
     return Status::invalid_argument("cannot read '" + path + "': " + std::strerror(errno));
   }
-  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return Status::io_error("error while reading '" + path + "': " + std::strerror(errno));
+  struct stat info {};
+  if (fstat(fileno(file), &info) == 0 && S_ISDIR(info.st_mode)) {
+    std::fclose(file);
+    return Status::invalid_argument("'" + path + "' is a directory, not a file");
+  }
+  std::string contents;
+  char buffer[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) contents.append(buffer, got);
+  const bool failed = std::ferror(file) != 0;
+  const int error = errno;
+  std::fclose(file);
+  if (failed) {
+    return Status::io_error("error while reading '" + path + "': " + std::strerror(error));
   }
   return contents;
 }

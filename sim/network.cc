@@ -1,14 +1,16 @@
 #include "sim/network.h"
 
+#include <utility>
+
 namespace treesim {
 
-Network::Network(const Options& options, Rng rng)
+Network::Network(const Options& options, ComponentEntropy entropy)
     : delay_ticks_min_(options.delay_ticks_min),
       delay_ticks_max_(options.delay_ticks_max),
       reorder_ticks_max_(options.reorder_ticks_max),
       duplicate_per_mille_(options.duplicate_per_mille),
       drop_per_mille_(options.drop_per_mille),
-      rng_(rng) {}
+      rng_(std::move(entropy)) {}
 
 bool Network::cut(std::uint32_t from, std::uint32_t to) const {
   if (side_.empty()) return false;

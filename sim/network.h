@@ -38,7 +38,8 @@ struct Message {
 
 class Network {
  public:
-  Network(const Options& options, Rng rng);
+  // Draws delays, drops and duplicates from `entropy` (sim/entropy.h).
+  Network(const Options& options, ComponentEntropy entropy);
 
   // Queues `message` sent at tick `now`, applying drop, duplication, delay and partitions.
   void send(std::uint64_t now, Message message);
@@ -67,7 +68,7 @@ class Network {
   std::uint32_t reorder_ticks_max_;
   std::uint32_t duplicate_per_mille_;
   std::uint32_t drop_per_mille_;
-  Rng rng_;
+  ComponentEntropy rng_;
   std::map<std::pair<std::uint64_t, std::uint64_t>, Message> queue_;
   std::uint64_t next_sequence_ = 0;
   std::set<std::uint32_t> side_;

@@ -21,21 +21,31 @@ constexpr std::size_t kRecentOpsMax = 64;
 }  // namespace
 
 Schedule::Schedule(std::uint64_t seed, const Options& options)
+    : Schedule(EntropySource::seeded(seed), options) {}
+
+Schedule::Schedule(const EntropySource& entropy, const Options& options)
     : options_(options),
-      schedule_(Rng(seed).fork("schedule")),
-      faults_(Rng(seed).fork("faults")),
-      forge_(Rng(seed).fork("forge")),
-      catch_up_faults_(Rng(seed).fork("catch-up-faults")),
-      network_(options, Rng(seed).fork("network")) {
+      entropy_(entropy),
+      schedule_(entropy.stream("schedule")),
+      faults_(entropy.stream("faults")),
+      forge_(entropy.stream("forge")),
+      catch_up_faults_(entropy.stream("catch-up-faults")),
+      network_(options, entropy.stream("network")) {
   for (std::uint32_t i = 0; i < options_.replica_count; ++i) {
-    workloads_.emplace_back(options_.op_mix, Rng(seed).fork("workload/" + std::to_string(i)), i);
+    workloads_.emplace_back(options_.op_mix, entropy.stream("workload/" + std::to_string(i)), i);
   }
 }
 
 void Schedule::drive(Simulation& simulation, std::vector<Event>* recorded) {
   simulation_ = &simulation;
   recorded_ = recorded;
-  for (now_ = 0; now_ < options_.safety_ticks && !simulation_->failed(); ++now_) safety_tick();
+  // A shared stream that runs out ends the safety phase (a seeded one never does): past its end
+  // every choice is 0, which makes every chance come true, e.g. a crash of every replica at
+  // every tick.
+  for (now_ = 0; now_ < options_.safety_ticks && !simulation_->failed() && !entropy_.exhausted();
+       ++now_) {
+    safety_tick();
+  }
   if (!simulation_->failed()) liveness();
   simulation_ = nullptr;
   recorded_ = nullptr;

@@ -1,7 +1,10 @@
 // Schedule: the event generator of a seeded run, the random half of a simulation.
 //
-// It owns every random choice (one sub-seeded Rng per component, as before the split, so a
-// seed's run is unchanged by it) and the network, and drives the executor: each tick of the
+// It owns every random choice and the network. Each component draws from its own stream
+// (sim/entropy.h, EntropySource): in a seeded run one sub-seeded Rng per component, as before the
+// split, so a seed's run is unchanged by it; in a run driven by bytes (sim_fuzz) one shared
+// stream read in the order the run makes its choices, whose end also ends the safety phase. It
+// drives the executor: each tick of the
 // safety phase it decides partitions, crashes, fault arming, local edits (through each
 // replica's Workload), forged input and anti-entropy requests, then delivers what the network
 // has due; in the liveness phase it heals and calms the network, starts sync rounds, and ends
@@ -34,8 +37,11 @@ Op break_validation_rule(Op op, std::uint64_t rule);
 
 class Schedule {
  public:
-  // `options` must be normalized and outlive the schedule.
+  // `options` must be normalized and outlive the schedule. The seed's streams: the schedule of
+  // `treesim run --seed`.
   Schedule(std::uint64_t seed, const Options& options);
+  // Every choice from `entropy`'s streams; a shared stream must outlive the schedule.
+  Schedule(const EntropySource& entropy, const Options& options);
 
   // Generates and executes the whole run on `simulation` (which must have started), stopping
   // at its first failure. With `recorded`, appends every executed event to it.
@@ -64,13 +70,15 @@ class Schedule {
   void emit(Event event);
 
   const Options& options_;
-  Rng schedule_;
-  Rng faults_;
+  // Ends the safety phase early when it runs out (a run driven by bytes).
+  EntropySource entropy_;
+  ComponentEntropy schedule_;
+  ComponentEntropy faults_;
   // Byzantine input: its own stream, so forging (or not) shifts no other component's draws.
-  Rng forge_;
+  ComponentEntropy forge_;
   // Faults aimed at catch-ups (Options::catch_up_fault_per_mille): its own stream, for the same
   // reason.
-  Rng catch_up_faults_;
+  ComponentEntropy catch_up_faults_;
   Network network_;
   std::vector<Workload> workloads_;
   std::uint64_t now_ = 0;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "core/json_values.h"
 #include "core/snapshot_diff.h"
@@ -116,14 +117,56 @@ RunResult Simulation::finish() {
 }
 
 RunResult Simulation::run(std::vector<Event>* recorded) {
+  return generate(EntropySource::seeded(seed_), recorded);
+}
+
+RunResult Simulation::run_with(Entropy& entropy, std::vector<Event>* recorded) {
+  return generate(EntropySource::sharing(entropy), recorded);
+}
+
+RunResult Simulation::generate(const EntropySource& entropy, std::vector<Event>* recorded) {
   start();
   if (!failed()) {
-    Schedule schedule(seed_, options_);
+    Schedule schedule(entropy, options_);
     schedule_ = &schedule;
     schedule.drive(*this, recorded);
     schedule_ = nullptr;
   }
   return finish();
+}
+
+DrawnRun draw_run_setup(Entropy& entropy) {
+  DrawnRun run;
+  run.options = Options::swarm(entropy);
+  // Short runs (a fuzzer wants as many a second as it can get): the profile's first replicas.
+  if (run.options.replica_count > kDrawnReplicasMax) {
+    run.options.replica_count = kDrawnReplicasMax;
+    run.options.replicas.resize(kDrawnReplicasMax);
+  }
+  run.options.safety_ticks = kDrawnSafetyTicksMax;
+  // SQLite on the simulated disk is the embedded default, but many times slower than the memory
+  // store under the sanitizers: one run in four keeps the profile's stores, the others (and an
+  // input that ends here) keep every replica in memory.
+  if (entropy.chance(3, 4)) {
+    for (ReplicaConfig& replica : run.options.replicas) replica.store = StoreKind::kMemory;
+  }
+  const Status normalized = run.options.normalize();
+  TS_ASSERT(normalized.is_ok());
+  // The simulated disks' randomness (torn writes under the random crash policy).
+  run.seed = entropy.uniform_below(std::uint64_t{1} << 16);
+  return run;
+}
+
+DrawnRun run_drawn(Entropy& entropy, std::vector<Event>* recorded, SystemFactory factory) {
+  DrawnRun run = draw_run_setup(entropy);
+  run.result = Simulation(run.seed, run.options, std::move(factory)).run_with(entropy, recorded);
+  return run;
+}
+
+DrawnRun run_bytes(std::span<const std::uint8_t> bytes, std::vector<Event>* recorded,
+                   SystemFactory factory) {
+  BytesEntropy entropy(bytes);
+  return run_drawn(entropy, recorded, std::move(factory));
 }
 
 RunResult Simulation::replay(const std::vector<Event>& events, const ReplayHooks& hooks) {

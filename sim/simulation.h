@@ -30,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,11 @@ class Simulation {
   // event is appended to it, the failing one included: replay(*recorded) then reproduces this
   // run exactly. A Simulation runs once (run or replay).
   RunResult run(std::vector<Event>* recorded = nullptr);
+  // Like run(), with every choice of the schedule, the workloads and the network drawn from
+  // `entropy` (one stream, in the order the run makes its choices) instead of the seed's
+  // streams; the safety phase ends early if `entropy` runs out. The seed still names the run in
+  // the trace and seeds the replicas' simulated disks. replay(*recorded) reproduces this run too.
+  RunResult run_with(Entropy& entropy, std::vector<Event>* recorded = nullptr);
 
   // Executes `events` in order, stopping at the first failure, without any random choice.
   // Preconditions (asserted; sim/scenario.h checks them when it reads a file): every replica
@@ -113,6 +119,8 @@ class Simulation {
 
   // Opens every replica and records the start line.
   void start();
+  // run() and run_with(): the schedule generates the events from `entropy`'s streams.
+  RunResult generate(const EntropySource& entropy, std::vector<Event>* recorded);
   RunResult finish();
 
   // The executor: applies one event at event.tick. While the schedule drives (run), it may
@@ -176,6 +184,33 @@ class Simulation {
   std::size_t recent_next_ = 0;
   RunStats stats_;
 };
+
+// A run whose every choice is drawn from one Entropy: sim_fuzz's run of its input bytes, which
+// `treesim replay --from-fuzz-input` turns into a scenario file. The entropy is read in order:
+// a swarm profile (Options::swarm) cut down to a short run (at most kDrawnReplicasMax replicas
+// and kDrawnSafetyTicksMax ticks of safety phase, which ends early when the entropy runs out),
+// whether the replicas keep the profile's stores (one run in four) or all use the memory store,
+// the seed of the replicas' simulated disks, then every choice of the run (Simulation::run_with).
+// Exhausted bytes read as zeros, so any byte string, the empty one included, is a valid run.
+inline constexpr std::uint32_t kDrawnReplicasMax = 3;
+inline constexpr std::uint64_t kDrawnSafetyTicksMax = 32;
+
+struct DrawnRun {
+  std::uint64_t seed = 0;
+  Options options;  // normalized
+  RunResult result;
+};
+
+// The profile and the seed read from the front of `entropy` (run_drawn()'s first reads); the
+// result is empty.
+DrawnRun draw_run_setup(Entropy& entropy);
+// With `recorded`, appends every executed event (Simulation::run): a scenario of `seed`,
+// `options` and those events replays to the same result and trace hash.
+DrawnRun run_drawn(Entropy& entropy, std::vector<Event>* recorded = nullptr,
+                   SystemFactory factory = in_process_factory());
+// run_drawn() of a BytesEntropy over `bytes`.
+DrawnRun run_bytes(std::span<const std::uint8_t> bytes, std::vector<Event>* recorded = nullptr,
+                   SystemFactory factory = in_process_factory());
 
 // The seed printed as "0x..." (how reproduce lines spell it).
 std::string seed_to_display(std::uint64_t seed);

@@ -4,14 +4,15 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "core/assert.h"
 
 namespace treesim {
 
-Workload::Workload(const OpMix& mix, Rng rng, std::uint32_t replica_index)
-    : mix_(mix), rng_(rng), replica_index_(replica_index) {}
+Workload::Workload(const OpMix& mix, ComponentEntropy entropy, std::uint32_t replica_index)
+    : mix_(mix), rng_(std::move(entropy)), replica_index_(replica_index) {}
 
 namespace {
 

@@ -20,7 +20,11 @@ namespace treesim {
 
 class Workload {
  public:
-  Workload(const OpMix& mix, Rng rng, std::uint32_t replica_index);
+  // Draws every choice from `entropy` (sim/entropy.h).
+  Workload(const OpMix& mix, ComponentEntropy entropy, std::uint32_t replica_index);
+  // A generator of its own.
+  Workload(const OpMix& mix, Rng rng, std::uint32_t replica_index)
+      : Workload(mix, ComponentEntropy::owning(rng), replica_index) {}
 
   // The next edit given the replica's materialized visible tree. `rows`, the materialized
   // snapshot it derives from, is needed (and read) only when needs_rows().
@@ -35,7 +39,7 @@ class Workload {
   NodeId fresh_node();
 
   OpMix mix_;
-  Rng rng_;
+  ComponentEntropy rng_;
   std::uint32_t replica_index_;
   std::uint64_t nodes_created_ = 0;
   // The last edit was a remove of OpMix::edit_inside_deleted's plan: the next one continues it.

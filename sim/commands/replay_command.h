@@ -3,6 +3,13 @@
 // with only a seed and options it runs like `treesim run` with them. The output is `treesim
 // run`'s; a malformed file exits with the bad-input code and a message naming the file and the
 // field or event at fault.
+//
+// `treesim replay --from-fuzz-input INPUT [--record FILE]` runs a sim_fuzz input instead (a
+// crash-<sha1> file libFuzzer saved, or a seed of corpus/sim_fuzz): the run its bytes draw
+// (sim/simulation.h, run_bytes), reported the same way, and with --record written as a scenario
+// file with the explicit events it executed, which `treesim replay FILE` reproduces and
+// `treesim shrink FILE` minimizes. An unreadable input exits with the bad-input code and a
+// message naming it.
 #pragma once
 
 #include <CLI/CLI.hpp>

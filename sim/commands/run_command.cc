@@ -76,12 +76,8 @@ int run(RunOptions options) {
   });
   report.reproduce.push_back(reproduce);
   if (recording) {
-    const RunResult& result = report.result;
-    std::string outcome = result.failure ? "FAILED " + result.failure->to_display()
-                                         : "ok, trace " + seed_to_display(result.trace_hash);
-    if (auto newline = outcome.find('\n'); newline != std::string::npos) outcome.resize(newline);
     Scenario scenario;
-    scenario.comment = "recorded by treesim run: " + outcome;
+    scenario.comment = "recorded by treesim run: " + outcome_line(report.result);
     scenario.seed = seed;
     scenario.options = simulation;
     scenario.events = std::move(events);
@@ -196,6 +192,13 @@ int print_run_report(const RunReport& report, bool json) {
     for (const std::string& note : report.notes) std::cout << "  note: " << note << "\n";
   }
   return failure ? failure_exit_code(failure->failure_class) : kExitSuccess;
+}
+
+std::string outcome_line(const RunResult& result) {
+  std::string outcome = result.failure ? "FAILED " + result.failure->to_display()
+                                       : "ok, trace " + seed_to_display(result.trace_hash);
+  if (auto newline = outcome.find('\n'); newline != std::string::npos) outcome.resize(newline);
+  return outcome;
 }
 
 std::string replay_command_line(const std::string& path) {

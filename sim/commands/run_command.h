@@ -75,4 +75,8 @@ int print_run_report(const RunReport& report, bool json);
 // "treesim replay <path>", the path quoted for a POSIX shell if it needs it.
 std::string replay_command_line(const std::string& path);
 
+// A run's outcome on one line, for a recorded scenario's comment: "ok, trace 0x..." or
+// "FAILED " and the first line of the failure.
+std::string outcome_line(const RunResult& result);
+
 }  // namespace treesim

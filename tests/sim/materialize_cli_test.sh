@@ -7,10 +7,8 @@
 # Usage: materialize_cli_test.sh TREESIM CORPUS_DIR
 set -u
 treesim=$1
+source "$(dirname "$0")/cli_test_lib.sh"
 examples=$2/examples
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 expect_tree() {  # expect_tree FILE EXPECTED_TEXT
   local actual
@@ -21,15 +19,6 @@ got
 $actual"
 }
 
-expect_error() {  # expect_error EXIT_CODE MESSAGE_FRAGMENT ARGS...
-  local code=$1 fragment=$2
-  shift 2
-  local output status
-  output=$("$treesim" "$@" 2>&1)
-  status=$?
-  [ "$status" -eq "$code" ] || fail "'$*': exit $status, expected $code ($output)"
-  case "$output" in *"$fragment"*) ;; *) fail "'$*': message lacks '$fragment': $output" ;; esac
-}
 
 expect_tree example01_concurrent_moves_last_wins.jsonl "ROOT
   0x1
@@ -49,9 +38,6 @@ case "$json" in *'"tombstoned": false'*'"visible"'*) ;; *) fail "json output lac
 json=$("$treesim" materialize --ops "$examples/example07_partial_delete.jsonl") ||
   fail "json output: exit $?"
 [[ $json == *'"engine": "materializer"'* ]] || fail "the default engine is not the materializer"
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
 
 # The JSON output without its "engine" line, which is the only line allowed to differ.
 output_without_engine() {  # output_without_engine FILE ARGS...
@@ -86,30 +72,26 @@ for log in "$examples"/*.jsonl; do
 done
 
 sed '3s/"node":"0*7"/"node":"07"/' "$examples/example07_partial_delete.jsonl" >"$scratch/corrupt.jsonl"
-expect_error 3 "line 3: field 'node'" materialize --ops "$scratch/corrupt.jsonl"
-expect_error 3 "cannot read '$scratch/missing.jsonl'" materialize --ops "$scratch/missing.jsonl"
+expect_exit 3 "line 3: field 'node'" materialize --ops "$scratch/corrupt.jsonl"
+expect_exit 3 "cannot read '$scratch/missing.jsonl'" materialize --ops "$scratch/missing.jsonl"
 head -c 40 "$examples/example01_concurrent_moves_last_wins.jsonl" >"$scratch/truncated.jsonl"
 printf '\n{"replica":"61","counter":1' >>"$scratch/truncated.jsonl"
-expect_error 3 "line 2" materialize --ops "$scratch/truncated.jsonl"
-expect_error 2 "--ops is required" materialize
-expect_error 2 "--engine" materialize --ops x --engine fast
-expect_error 2 "--strategy" materialize --ops x --strategy fast
-expect_error 2 "--batch" materialize --ops x --batch 0
-expect_error 2 "materializer only" materialize --ops x --model --strategy rebuild
+expect_exit 3 "line 2" materialize --ops "$scratch/truncated.jsonl"
+expect_exit 2 "--ops is required" materialize
+expect_exit 2 "--engine" materialize --ops x --engine fast
+expect_exit 2 "--strategy" materialize --ops x --strategy fast
+expect_exit 2 "--batch" materialize --ops x --batch 0
+expect_exit 2 "materializer only" materialize --ops x --model --strategy rebuild
 # An op that reuses a stored id with different content: named by its position in the log.
 {
   cat "$examples/example01_concurrent_moves_last_wins.jsonl"
   grep -m1 '"counter":1,' "$examples/example01_concurrent_moves_last_wins.jsonl" |
     sed 's/"node":"[0-9a-f]*"/"node":"000000000000000000000000000000ff"/'
 } >"$scratch/equivocation.jsonl"
-expect_error 3 "op 6: op id a:1 is already used" materialize --ops "$scratch/equivocation.jsonl"
-expect_error 3 "op 6: op id a:1 is already used" materialize --ops "$scratch/equivocation.jsonl" \
+expect_exit 3 "op 6: op id a:1 is already used" materialize --ops "$scratch/equivocation.jsonl"
+expect_exit 3 "op 6: op id a:1 is already used" materialize --ops "$scratch/equivocation.jsonl" \
   --batch 1
-expect_error 3 "op 6:" materialize --model --ops "$scratch/equivocation.jsonl"
-expect_error 2 "" frobnicate
+expect_exit 3 "op 6:" materialize --model --ops "$scratch/equivocation.jsonl"
+expect_exit 2 "" frobnicate
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "materialize CLI: all checks passed"
+finish "materialize CLI"

@@ -6,22 +6,7 @@
 # Usage: replay_cli_test.sh TREESIM
 set -u
 treesim=$1
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect_error() {  # expect_error EXIT_CODE MESSAGE_FRAGMENT ARGS...
-  local code=$1 fragment=$2
-  shift 2
-  local output status
-  output=$("$treesim" "$@" 2>&1)
-  status=$?
-  [ "$status" -eq "$code" ] || fail "'$*': exit $status, expected $code ($output)"
-  case "$output" in *"$fragment"*) ;; *) fail "'$*': message lacks '$fragment': $output" ;; esac
-}
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+source "$(dirname "$0")/cli_test_lib.sh"
 
 for seed in 21 22; do
   recorded=$("$treesim" run --seed "$seed" --swarm --safety-ticks 60 --record "$scratch/$seed.json") ||
@@ -54,22 +39,19 @@ cat >"$scratch/down.json" <<'JSON'
             {"tick": 0, "kind": "crash", "replica": 2},
             {"tick": 1, "kind": "end"}]}
 JSON
-expect_error 13 "reproduce: treesim replay $scratch/down.json" replay "$scratch/down.json"
-expect_error 13 "the replica is down at the end of the run" replay "$scratch/down.json"
+expect_exit 13 "reproduce: treesim replay $scratch/down.json" replay "$scratch/down.json"
+expect_exit 13 "the replica is down at the end of the run" replay "$scratch/down.json"
 
 sed 's/treesim-scenario/treesim-oplog/' "$scratch/seed_only.json" >"$scratch/format.json"
-expect_error 3 "$scratch/format.json: field 'format': expected \"treesim-scenario\"" \
+expect_exit 3 "$scratch/format.json: field 'format': expected \"treesim-scenario\"" \
   replay "$scratch/format.json"
 sed 's/"version": 1/"version": 2/' "$scratch/seed_only.json" >"$scratch/version.json"
-expect_error 3 "scenario version 2; this build reads version 1" replay "$scratch/version.json"
+expect_exit 3 "scenario version 2; this build reads version 1" replay "$scratch/version.json"
 sed 's/"replica": 2, "countdown"/"replica": 5, "countdown"/' "$scratch/down.json" >"$scratch/index.json"
-expect_error 3 "field 'events[0].replica': 5 is outside [0, 2]" replay "$scratch/index.json"
-expect_error 3 "cannot read '$scratch/missing.json'" replay "$scratch/missing.json"
-expect_error 3 "--record:" run --seed 1 --safety-ticks 5 --record "$scratch/no/such/dir.json"
-expect_error 2 "" replay
+expect_exit 3 "field 'events[0].replica': 5 is outside [0, 2]" replay "$scratch/index.json"
+expect_exit 3 "cannot read '$scratch/missing.json'" replay "$scratch/missing.json"
+expect_exit 3 "'$scratch' is a directory, not a file" replay "$scratch"
+expect_exit 3 "--record:" run --seed 1 --safety-ticks 5 --record "$scratch/no/such/dir.json"
+expect_exit 2 "" replay
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "replay CLI: all checks passed"
+finish "replay CLI"

@@ -7,22 +7,7 @@
 # Usage: shrink_cli_test.sh TREESIM
 set -u
 treesim=$1
-failures=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-expect() {  # expect EXIT_CODE MESSAGE_FRAGMENT ARGS...
-  local code=$1 fragment=$2
-  shift 2
-  local output status
-  output=$("$treesim" "$@" 2>&1)
-  status=$?
-  [ "$status" -eq "$code" ] || fail "'$*': exit $status, expected $code ($output)"
-  case "$output" in *"$fragment"*) ;; *) fail "'$*': output lacks '$fragment': $output" ;; esac
-}
-
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+source "$(dirname "$0")/cli_test_lib.sh"
 
 # Replica 2 cannot restart (an armed fault fails its memory store's reopen) and is down at the
 # end. Everything else is noise: edits at every replica, a sync, a partition, a fault point.
@@ -43,7 +28,7 @@ cat >"$scratch/down.json" <<JSON
   {"tick": 8, "kind": "local", "replica": 0, "edit": {"kind": "remove", "node": $(node 1)}},
   {"tick": 40, "kind": "end"}]}
 JSON
-expect 13 "the replica is down at the end of the run" replay "$scratch/down.json"
+expect_exit 13 "the replica is down at the end of the run" replay "$scratch/down.json"
 
 output=$("$treesim" shrink "$scratch/down.json" --out "$scratch/small.json" 2>"$scratch/progress")
 status=$?
@@ -57,7 +42,7 @@ case "$output" in *"reproduce: treesim replay $scratch/small.json"*) ;; *)
 esac
 grep -q "^replicas .* events, .* replicas, .* tries" "$scratch/progress" ||
   fail "no progress lines on standard error: $(cat "$scratch/progress")"
-expect 13 "replica 0: the replica is down at the end of the run" replay "$scratch/small.json"
+expect_exit 13 "replica 0: the replica is down at the end of the run" replay "$scratch/small.json"
 grep -q '"version": 1,' "$scratch/small.json" || fail "the shrunk file is not version 1"
 grep -q 'It fails with convergence/convergence' "$scratch/small.json" ||
   fail "the comment does not name the checker"
@@ -68,47 +53,47 @@ grep -q 'r0 arms a storage fault' "$scratch/small.json" ||
 
 # Without --out, next to the input; --save into a corpus, never over an existing file.
 mkdir -p "$scratch/corpus/regressions"
-expect 0 "wrote $scratch/down.shrunk.json" shrink "$scratch/down.json" --save down_at_end \
+expect_exit 0 "wrote $scratch/down.shrunk.json" shrink "$scratch/down.json" --save down_at_end \
   --corpus "$scratch/corpus"
 [ -f "$scratch/corpus/regressions/down_at_end.json" ] || fail "--save wrote nothing"
 cmp -s "$scratch/down.shrunk.json" "$scratch/corpus/regressions/down_at_end.json" ||
   fail "--save and the default output differ"
-expect 3 "--save: $scratch/corpus/regressions/down_at_end.json exists" \
+expect_exit 3 "--save: $scratch/corpus/regressions/down_at_end.json exists" \
   shrink "$scratch/down.json" --save down_at_end --corpus "$scratch/corpus"
-expect 3 "is not a corpus name" shrink "$scratch/down.json" --save "../x" --corpus "$scratch/corpus"
+expect_exit 3 "is not a corpus name" shrink "$scratch/down.json" --save "../x" --corpus "$scratch/corpus"
 
 # Budgets.
-expect 0 "(budget spent: --time or --tries)" shrink "$scratch/down.json" --tries 1 \
+expect_exit 0 "(budget spent: --time or --tries)" shrink "$scratch/down.json" --tries 1 \
   --out "$scratch/budget.json"
-expect 13 "the replica is down at the end of the run" replay "$scratch/budget.json"
-expect 3 "--time: 'soon' is not a duration" shrink "$scratch/down.json" --time soon
-expect 3 "--tries must be at least 1" shrink "$scratch/down.json" --tries 0
+expect_exit 13 "the replica is down at the end of the run" replay "$scratch/budget.json"
+expect_exit 3 "--time: 'soon' is not a duration" shrink "$scratch/down.json" --time soon
+expect_exit 3 "--tries must be at least 1" shrink "$scratch/down.json" --tries 0
 
 # Nothing to shrink: a passing recorded run, and a passing seed.
 "$treesim" run --seed 21 --safety-ticks 30 --record "$scratch/ok.json" >/dev/null ||
   fail "run --seed 21 --record: exit $?"
-expect 4 "the scenario does not fail" shrink "$scratch/ok.json"
-expect 4 "there is nothing to shrink" shrink --seed 5 --safety-ticks 20 --store memory
+expect_exit 4 "the scenario does not fail" shrink "$scratch/ok.json"
+expect_exit 4 "there is nothing to shrink" shrink --seed 5 --safety-ticks 20 --store memory
 
 # Bad input and usage.
 sed 's/"version": 1/"version": 2/' "$scratch/down.json" >"$scratch/version.json"
-expect 3 "$scratch/version.json: field 'version': scenario version 2; this build reads version 1" \
+expect_exit 3 "$scratch/version.json: field 'version': scenario version 2; this build reads version 1" \
   shrink "$scratch/version.json"
 sed 's/"replica": 2, "countdown"/"replica": 5, "countdown"/' "$scratch/down.json" >"$scratch/index.json"
-expect 3 "field 'events[6].replica': 5 is outside [0, 2]" shrink "$scratch/index.json"
+expect_exit 3 "field 'events[6].replica': 5 is outside [0, 2]" shrink "$scratch/index.json"
 printf '{"format": "treesim-scenario", "version": 1, "seed": 1, "options": {}, "events": [\n' \
   >"$scratch/truncated.json"
-expect 3 "$scratch/truncated.json: line 2: invalid JSON" shrink "$scratch/truncated.json"
-expect 3 "cannot read '$scratch/missing.json'" shrink "$scratch/missing.json"
-expect 2 "not both and not neither" shrink "$scratch/down.json" --seed 3
-expect 2 "not both and not neither" shrink
-expect 0 "--tries" shrink --help
+expect_exit 3 "$scratch/truncated.json: line 2: invalid JSON" shrink "$scratch/truncated.json"
+expect_exit 3 "cannot read '$scratch/missing.json'" shrink "$scratch/missing.json"
+expect_exit 2 "not both and not neither" shrink "$scratch/down.json" --seed 3
+expect_exit 2 "not both and not neither" shrink
+expect_exit 0 "--tries" shrink --help
 
 # With a planted bug (builds with mutants): a swarm seed's failure shrinks and replays.
 if "$treesim" mutants --list 2>/dev/null | grep -qx "duplicate-reapplied"; then
-  expect 0 "fails with correctness/invariants" shrink --seed 1 --swarm --safety-ticks 100 \
+  expect_exit 0 "fails with correctness/invariants" shrink --seed 1 --swarm --safety-ticks 100 \
     --mutant duplicate-reapplied --out "$scratch/mutant.json"
-  expect 10 "correctness/invariants" replay "$scratch/mutant.json" --mutant duplicate-reapplied
+  expect_exit 10 "correctness/invariants" replay "$scratch/mutant.json" --mutant duplicate-reapplied
 fi
 
 # A planted bug that breaks an assertion of the materializer: the first swarm seed whose run
@@ -145,8 +130,4 @@ if "$treesim" mutants --list 2>/dev/null | grep -qx "rewind-to-op-predecessor"; 
   fi
 fi
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "shrink CLI: all checks passed"
+finish "shrink CLI"
