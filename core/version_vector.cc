@@ -6,10 +6,10 @@
 
 namespace treesim {
 
-void normalize_ranges(std::vector<CounterRange>& ranges) {
+void normalize_ranges(CounterRanges& ranges) {
   for (const auto& range : ranges) TS_ASSERT(is_valid_range(range));
   std::sort(ranges.begin(), ranges.end());
-  std::vector<CounterRange> merged;
+  CounterRanges merged;
   merged.reserve(ranges.size());
   for (const auto& range : ranges) {
     // `last + 1` cannot overflow: last <= kMaxCounter < 2^64 - 1.

@@ -9,9 +9,11 @@
 
 #include <compare>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
+
+#include <boost/container/flat_map.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "core/replica_id.h"
 
@@ -27,11 +29,18 @@ struct CounterRange {
   friend constexpr auto operator<=>(const CounterRange&, const CounterRange&) = default;
 };
 
+// One replica's intervals. A replica's counters are nearly always seen in order, so one
+// interval is the common case and it lives inline: copying a version vector (into a store row,
+// an op, an undo record) then costs one allocation, not one per replica and two per map node.
+using CounterRanges = boost::container::small_vector<CounterRange, 1>;
+
 struct VersionVector {
   // Invariant (normalized): no empty lists; each list sorted by `first`, every range has
   // 1 <= first <= last <= kMaxCounter, and consecutive ranges are separated by a gap of at
   // least one counter (next.first > previous.last + 1).
-  std::map<ReplicaId, std::vector<CounterRange>> entries;
+  // Sorted by replica, like the std::map it replaces (iteration order is part of every
+  // encoding and display), in one contiguous buffer.
+  boost::container::flat_map<ReplicaId, CounterRanges> entries;
 
   bool empty() const { return entries.empty(); }
   // Whether the counter of `replica` is in the set (binary search; the vector is normalized).
@@ -56,6 +65,6 @@ inline bool is_valid_range(const CounterRange& range) {
 }
 
 // Normalizes a list of valid ranges in place: sort, then merge overlapping or touching ranges.
-void normalize_ranges(std::vector<CounterRange>& ranges);
+void normalize_ranges(CounterRanges& ranges);
 
 }  // namespace treesim

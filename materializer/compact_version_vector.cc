@@ -100,6 +100,7 @@ CompactVersionVector CompactVersionVector::from_core(const VersionVector& vv,
 
 VersionVector CompactVersionVector::to_core(const ReplicaTable& table) const {
   VersionVector out;
+  out.entries.reserve(entries_.size());
   for (const Entry& entry : entries_) {
     out.entries[table.id(entry.replica)].assign(entry.ranges.begin(), entry.ranges.end());
   }

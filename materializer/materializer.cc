@@ -313,7 +313,8 @@ Status Materializer::put_undo_records(std::vector<UndoRecord>& records) {
     if (!records.empty()) raise_undo_floor(records.back().key);
     return Status::ok();
   }
-  for (const UndoRecord& record : records) TS_RETURN_IF_ERROR(store_.put_undo(record));
+  // The records are handed over: a store that keeps them takes them without a copy.
+  for (UndoRecord& record : records) TS_RETURN_IF_ERROR(store_.put_undo(std::move(record)));
   undo_count_ += records.size();
   return Status::ok();
 }

@@ -163,6 +163,7 @@ class Materializer {
   Status fold_log(Tree& fresh, const OpKey& from, FoldedUndo& undo);
   // The fold is whole; the stored undo records change only from the frontier `from` on.
   Status prefix_replay_or_rebuild(bool rebuild, const Frontier& from);
+  // Stores the records (moving them out of `records`) or, with no retention, raises the floor.
   Status put_undo_records(std::vector<UndoRecord>& records);
   // Raises the exclusive undo floor (StoreMeta::undo_floor) to at least `key`.
   void raise_undo_floor(const OpKey& key);

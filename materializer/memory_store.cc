@@ -14,15 +14,16 @@ namespace treesim {
 namespace {
 
 // Writes `row` under `key`, first recording the key's value at begin() (or its absence) unless
-// this transaction has already recorded it. One lookup per table; the prior value is moved into
-// the journal, not copied.
+// this transaction has already recorded it. One lookup per table; the row is moved in and the
+// prior value moved into the journal, neither copied. (try_emplace moves `row` only when it
+// inserts; the key is read from the table's entry, since `key` may be a member of `row`.)
 template <typename Journal, typename Table, typename Key, typename Row>
-void put_journaled(Journal& journal, Table& table, const Key& key, const Row& row) {
-  auto [stored, inserted] = table.try_emplace(key, row);
-  auto [prior, first_write] = journal.try_emplace(key);
+void put_journaled(Journal& journal, Table& table, const Key& key, Row&& row) {
+  auto [stored, inserted] = table.try_emplace(key, std::move(row));
+  auto [prior, first_write] = journal.try_emplace(stored->first);
   if (inserted) return;  // a first write records the absence (the journal's empty optional)
   if (first_write) prior->second = std::move(stored->second);
-  stored->second = row;
+  stored->second = std::move(row);
 }
 
 // Removes the rows in [first, last) from `table`, moving each into the journal unless the
@@ -215,9 +216,9 @@ std::uint64_t MemoryStore::max_counter_of_log(const ReplicaId& replica) const {
 
 // --- materialized rows ---
 
-Status MemoryStore::put_node(const NodeRow& row) {
+Status MemoryStore::put_node(NodeRow row) {
   assert_writable();
-  put_journaled(journal_.nodes, nodes_, row.node, row);
+  put_journaled(journal_.nodes, nodes_, row.node, std::move(row));
   return Status::ok();
 }
 
@@ -228,9 +229,9 @@ Status MemoryStore::erase_node(NodeId node) {
   return Status::ok();
 }
 
-Status MemoryStore::put_payload(const PayloadRow& row) {
+Status MemoryStore::put_payload(PayloadRow row) {
   assert_writable();
-  put_journaled(journal_.payloads, payloads_, row.node, row);
+  put_journaled(journal_.payloads, payloads_, row.node, std::move(row));
   return Status::ok();
 }
 
@@ -264,9 +265,9 @@ Status MemoryStore::scan_payloads(const std::function<void(const PayloadRow&)>& 
 
 // --- undo records ---
 
-Status MemoryStore::put_undo(const UndoRecord& record) {
+Status MemoryStore::put_undo(UndoRecord record) {
   assert_writable();
-  put_journaled(journal_.undo_records, undo_records_, record.key, record);
+  put_journaled(journal_.undo_records, undo_records_, record.key, std::move(record));
   return Status::ok();
 }
 

@@ -67,9 +67,9 @@ class MemoryStore final : public Store {
   // --- materialized rows ---
   // Writes replace the row with the same node id. Erasing an absent row succeeds and changes
   // nothing (like a SQL DELETE that matches no row).
-  Status put_node(const NodeRow& row) override;
+  Status put_node(NodeRow row) override;
   Status erase_node(NodeId node) override;
-  Status put_payload(const PayloadRow& row) override;
+  Status put_payload(PayloadRow row) override;
   Status erase_payload(NodeId node) override;
   Status clear_rows() override;
   Status scan_nodes(const std::function<void(const NodeRow&)>& visit) override;
@@ -78,7 +78,7 @@ class MemoryStore final : public Store {
   // --- undo records ---
   // put_undo replaces the record with the same key. erase_undo_from removes keys >= `from`
   // (inclusive); erase_undo_before removes keys < `before` (exclusive).
-  Status put_undo(const UndoRecord& record) override;
+  Status put_undo(UndoRecord record) override;
   Status erase_undo_from(const OpKey& from) override;
   Status erase_undo_before(const OpKey& before) override;
   Status scan_undo_reverse(const OpKey& from,

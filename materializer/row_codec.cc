@@ -255,7 +255,7 @@ class Reader {
                           "range count " + std::to_string(range_count) + " with " +
                               std::to_string(remaining()) + " bytes remaining");
       }
-      std::vector<CounterRange> ranges;
+      CounterRanges ranges;
       ranges.reserve(static_cast<std::size_t>(range_count));
       for (std::uint64_t index = 0; index < range_count; ++index) {
         const std::size_t range_start = offset_;

@@ -24,10 +24,15 @@
 // nothing to the database file.
 //
 // Transactions. begin() is BEGIN IMMEDIATE (the write lock is taken up front, so a busy database
-// fails at begin, not in the middle), commit() is COMMIT, rollback() is ROLLBACK. Inside, every
-// write call runs in its own SAVEPOINT and releases it on success; on failure it is rolled back
-// to and released (ROLLBACK TO + RELEASE), so a failed call leaves no partial writes and the
-// transaction holds what it held before the call.
+// fails at begin, not in the middle), commit() is COMMIT, rollback() is ROLLBACK. Inside, a
+// write call that runs several statements (insert_ops of more than one op, clear_rows) runs in
+// its own SAVEPOINT and releases it on success; on failure it is rolled back to and released
+// (ROLLBACK TO + RELEASE). A call that is one statement (a row put or erase, a range erase, the
+// meta write) needs no savepoint: SQLite undoes a failed statement's own changes whenever it
+// keeps the transaction (the default ABORT resolution, with a statement journal where a
+// statement writes several rows). Either way a failed call leaves no partial writes and the
+// transaction holds what it held before the call. (A savepoint per row write cost two more
+// statements per row: a third of an in-order append's SQLite time.)
 //
 // What SQLite does on errors, and how this class keeps the Store contract anyway:
 // - After some errors (SQLITE_IOERR*, SQLITE_FULL outside a statement journal, SQLITE_NOMEM,
@@ -112,6 +117,11 @@ struct SqliteStoreOptions {
   std::string vfs_name;
   SqliteSynchronous synchronous = SqliteSynchronous::kFull;
   SqliteJournalMode journal_mode = SqliteJournalMode::kWal;
+  // SQLite's page cache (PRAGMA cache_size = -KiB). SQLite's default, 2 MiB, holds the pages of
+  // a few thousand nodes: past that every row write reads its B-tree page back from the OS.
+  // The materializer keeps the whole tree in memory already, so a cache that holds the rows of
+  // a large document costs proportionally little; SQLite allocates it only as pages are used.
+  std::int64_t cache_kib = 64 * 1024;
 };
 
 class SqliteStore final : public Store {
@@ -142,16 +152,16 @@ class SqliteStore final : public Store {
   Result<std::uint64_t> max_counter(const ReplicaId& replica) override;
 
   // --- materialized rows --- (writes replace; erasing an absent row succeeds)
-  Status put_node(const NodeRow& row) override;
+  Status put_node(NodeRow row) override;
   Status erase_node(NodeId node) override;
-  Status put_payload(const PayloadRow& row) override;
+  Status put_payload(PayloadRow row) override;
   Status erase_payload(NodeId node) override;
   Status clear_rows() override;
   Status scan_nodes(const std::function<void(const NodeRow&)>& visit) override;
   Status scan_payloads(const std::function<void(const PayloadRow&)>& visit) override;
 
   // --- undo records ---
-  Status put_undo(const UndoRecord& record) override;
+  Status put_undo(UndoRecord record) override;
   Status erase_undo_from(const OpKey& from) override;
   Status erase_undo_before(const OpKey& before) override;
   Status scan_undo_reverse(const OpKey& from,
@@ -193,6 +203,10 @@ class SqliteStore final : public Store {
   // Binds and steps a statement that returns no rows; `operation` prefixes an error.
   Status run(StatementId id, std::string_view operation,
              const std::function<void(SqliteBinder&)>& bind = {});
+  // The same, with the prefix built only on error: a row write names its row ("node 0x7"), and
+  // formatting that for every write, as good as all of which succeed, is wasted work.
+  Status run(StatementId id, const std::function<std::string()>& describe,
+             const std::function<void(SqliteBinder&)>& bind = {});
 
   // Runs one public call: refuses it while unusable or aborted, prefixes an error with the
   // store's path and `operation`, and notes a transaction that SQLite ended (after_failure).
@@ -200,8 +214,11 @@ class SqliteStore final : public Store {
   auto call(std::string_view operation, Body body);
   Status check_usable() const;
   Status after_failure(Status status);
-  // A call that writes: `body` runs inside its own savepoint (see "Transactions" above).
-  Status write_call(std::string_view operation, const std::function<Status()>& body);
+  // A call that writes (see "Transactions" above): `body` runs inside its own savepoint, unless
+  // it is a single statement, which SQLite makes atomic by itself.
+  enum class Statements : std::uint8_t { kOne, kSeveral };
+  Status write_call(std::string_view operation, const std::function<Status()>& body,
+                    Statements statements = Statements::kSeveral);
   // Undoes a failed write call's partial writes; if that fails, the whole transaction.
   void undo_call();
   // ROLLBACK; if it fails, the store becomes unusable.

@@ -181,6 +181,10 @@ Status SqliteStore::set_pragmas() {
       std::string("PRAGMA synchronous = ") + synchronous_name(level);
   TS_RETURN_IF_ERROR(sqlite_query(db_, synchronous.c_str(), [](sqlite3_stmt*) {
                      }).with_context("setting synchronous"));
+  TS_ASSERT(options_.cache_kib > 0);
+  const std::string cache_size = "PRAGMA cache_size = -" + std::to_string(options_.cache_kib);
+  TS_RETURN_IF_ERROR(sqlite_query(db_, cache_size.c_str(), [](sqlite3_stmt*) {
+                     }).with_context("setting cache_size"));
   return Status::ok();
 }
 

@@ -111,9 +111,11 @@ class Store {
   virtual Result<std::uint64_t> max_counter(const ReplicaId& replica) = 0;
 
   // --- materialized rows ---
-  virtual Status put_node(const NodeRow& row) = 0;
+  // Rows and records are taken by value: the materializer builds each one for this call only,
+  // so a store that keeps it (MemoryStore) moves it in instead of copying its version vectors.
+  virtual Status put_node(NodeRow row) = 0;
   virtual Status erase_node(NodeId node) = 0;
-  virtual Status put_payload(const PayloadRow& row) = 0;
+  virtual Status put_payload(PayloadRow row) = 0;
   virtual Status erase_payload(NodeId node) = 0;
   // Removes every node and payload row (rebuild).
   virtual Status clear_rows() = 0;
@@ -122,7 +124,7 @@ class Store {
   virtual Status scan_payloads(const std::function<void(const PayloadRow&)>& visit) = 0;
 
   // --- undo records ---
-  virtual Status put_undo(const UndoRecord& record) = 0;
+  virtual Status put_undo(UndoRecord record) = 0;
   // Removes the records of keys >= `from` (before a suffix is re-applied) or < `before` (trim).
   virtual Status erase_undo_from(const OpKey& from) = 0;
   virtual Status erase_undo_before(const OpKey& before) = 0;

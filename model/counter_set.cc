@@ -101,7 +101,7 @@ VersionVector SeenCounters::to_version_vector() const {
   VersionVector vv;
   for (const auto& [replica, set] : sets_) {
     TS_ASSERT(!set.empty());
-    vv.entries[replica] = set.ranges();
+    vv.entries[replica].assign(set.ranges().begin(), set.ranges().end());
   }
   TS_ASSERT(vv.is_normalized());
   return vv;

@@ -262,7 +262,7 @@ Status JournaledMemoryStore::insert_ops(const std::vector<Op>& ops) {
   return Status::ok();
 }
 
-Status JournaledMemoryStore::put_node(const NodeRow& row) {
+Status JournaledMemoryStore::put_node(NodeRow row) {
   TS_RETURN_IF_ERROR(memory_.put_node(row));
   redo_ += 'N';
   redo_ += row.node.to_bytes();
@@ -277,7 +277,7 @@ Status JournaledMemoryStore::erase_node(NodeId node) {
   return Status::ok();
 }
 
-Status JournaledMemoryStore::put_payload(const PayloadRow& row) {
+Status JournaledMemoryStore::put_payload(PayloadRow row) {
   TS_RETURN_IF_ERROR(memory_.put_payload(row));
   redo_ += 'P';
   redo_ += row.node.to_bytes();
@@ -298,7 +298,7 @@ Status JournaledMemoryStore::clear_rows() {
   return Status::ok();
 }
 
-Status JournaledMemoryStore::put_undo(const UndoRecord& record) {
+Status JournaledMemoryStore::put_undo(UndoRecord record) {
   TS_RETURN_IF_ERROR(memory_.put_undo(record));
   redo_ += 'U';
   put_bytes(redo_, key_bytes(record.key));

@@ -69,9 +69,9 @@ class JournaledMemoryStore final : public Store {
     return memory_.max_counter(replica);
   }
 
-  Status put_node(const NodeRow& row) override;
+  Status put_node(NodeRow row) override;
   Status erase_node(NodeId node) override;
-  Status put_payload(const PayloadRow& row) override;
+  Status put_payload(PayloadRow row) override;
   Status erase_payload(NodeId node) override;
   Status clear_rows() override;
   Status scan_nodes(const std::function<void(const NodeRow&)>& visit) override {
@@ -81,7 +81,7 @@ class JournaledMemoryStore final : public Store {
     return memory_.scan_payloads(visit);
   }
 
-  Status put_undo(const UndoRecord& record) override;
+  Status put_undo(UndoRecord record) override;
   Status erase_undo_from(const OpKey& from) override;
   Status erase_undo_before(const OpKey& before) override;
   Status scan_undo_reverse(const OpKey& from,

@@ -53,12 +53,12 @@ Result<std::uint64_t> FaultyStore::max_lamport() {
 Result<std::uint64_t> FaultyStore::max_counter(const ReplicaId& replica) {
   TS_FAULTY_FORWARD("max_counter", inner_.max_counter(replica));
 }
-Status FaultyStore::put_node(const NodeRow& row) { TS_FAULTY_FORWARD("put_node", inner_.put_node(row)); }
+Status FaultyStore::put_node(NodeRow row) { TS_FAULTY_FORWARD("put_node", inner_.put_node(std::move(row))); }
 Status FaultyStore::erase_node(NodeId node) {
   TS_FAULTY_FORWARD("erase_node", inner_.erase_node(node));
 }
-Status FaultyStore::put_payload(const PayloadRow& row) {
-  TS_FAULTY_FORWARD("put_payload", inner_.put_payload(row));
+Status FaultyStore::put_payload(PayloadRow row) {
+  TS_FAULTY_FORWARD("put_payload", inner_.put_payload(std::move(row)));
 }
 Status FaultyStore::erase_payload(NodeId node) {
   TS_FAULTY_FORWARD("erase_payload", inner_.erase_payload(node));
@@ -70,8 +70,8 @@ Status FaultyStore::scan_nodes(const std::function<void(const NodeRow&)>& visit)
 Status FaultyStore::scan_payloads(const std::function<void(const PayloadRow&)>& visit) {
   TS_FAULTY_FORWARD("scan_payloads", inner_.scan_payloads(visit));
 }
-Status FaultyStore::put_undo(const UndoRecord& record) {
-  TS_FAULTY_FORWARD("put_undo", inner_.put_undo(record));
+Status FaultyStore::put_undo(UndoRecord record) {
+  TS_FAULTY_FORWARD("put_undo", inner_.put_undo(std::move(record)));
 }
 Status FaultyStore::erase_undo_from(const OpKey& from) {
   TS_FAULTY_FORWARD("erase_undo_from", inner_.erase_undo_from(from));

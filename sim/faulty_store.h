@@ -49,15 +49,15 @@ class FaultyStore final : public Store {
   Result<std::uint64_t> max_lamport() override;
   Result<std::uint64_t> max_counter(const ReplicaId& replica) override;
 
-  Status put_node(const NodeRow& row) override;
+  Status put_node(NodeRow row) override;
   Status erase_node(NodeId node) override;
-  Status put_payload(const PayloadRow& row) override;
+  Status put_payload(PayloadRow row) override;
   Status erase_payload(NodeId node) override;
   Status clear_rows() override;
   Status scan_nodes(const std::function<void(const NodeRow&)>& visit) override;
   Status scan_payloads(const std::function<void(const PayloadRow&)>& visit) override;
 
-  Status put_undo(const UndoRecord& record) override;
+  Status put_undo(UndoRecord record) override;
   Status erase_undo_from(const OpKey& from) override;
   Status erase_undo_before(const OpKey& before) override;
   Status scan_undo_reverse(const OpKey& from,

@@ -85,7 +85,7 @@ TEST(VersionVectorData, FromRangesMergesOverlappingAndTouching) {
   const ReplicaId a = ReplicaId::of("a");
   const VersionVector vv = VersionVector::from_ranges({{a, {5, 6}}, {a, {1, 2}}, {a, {3, 4}}, {a, {9, 9}}});
   ASSERT_TRUE(vv.is_normalized());
-  EXPECT_EQ(vv.entries.at(a), (std::vector<CounterRange>{{1, 6}, {9, 9}}));
+  EXPECT_EQ(vv.entries.at(a), (CounterRanges{{1, 6}, {9, 9}}));
   EXPECT_EQ(vv.to_display(), "{a:1..6,9}");
 }
 

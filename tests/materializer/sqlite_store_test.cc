@@ -204,6 +204,8 @@ TEST_F(SqliteStoreTest, DefaultsAreWalAndSynchronousFull) {
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(QueryText(db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(QueryText(db, "PRAGMA synchronous"), "2");  // FULL
+  // Negative: KiB, not pages (SQLite's default is -2000).
+  EXPECT_EQ(QueryText(db, "PRAGMA cache_size"), std::to_string(-SqliteStoreOptions{}.cache_kib));
   EXPECT_EQ(QueryText(db, "PRAGMA user_version"), "1");
   EXPECT_EQ(QueryText(db, "PRAGMA application_id"), std::to_string(kSqliteApplicationId));
 }
@@ -223,10 +225,12 @@ TEST_P(SqliteStoreConfiguration, OptionsAreInForceOnTheConnectionAndSurviveReope
   SqliteStoreOptions options;
   options.synchronous = GetParam().synchronous;
   options.journal_mode = GetParam().journal_mode;
+  options.cache_kib = 777;
   for (int round = 0; round < 2; ++round) {
     std::unique_ptr<SqliteStore> store = OpenOk(options);
     EXPECT_EQ(QueryText(spy.last(), "PRAGMA synchronous"), GetParam().expected_synchronous);
     EXPECT_EQ(QueryText(spy.last(), "PRAGMA journal_mode"), GetParam().expected_journal_mode);
+    EXPECT_EQ(QueryText(spy.last(), "PRAGMA cache_size"), "-777");
     if (round == 0) Seed(*store);
     EXPECT_EQ(store->op_count().value(), 2u);
   }
