@@ -132,7 +132,10 @@ Result<std::size_t> write_seeds(const std::string& directory,
   if (!sources.empty()) {
     return Status::invalid_argument("sim_fuzz makes its seeds from nothing: no sources");
   }
-  constexpr std::uint64_t kGeneratorSeeds = 400;
+  // The search stops once every kind is found. Runs of at most kDrawnSafetyTicksMax (16) ticks
+  // make a recovery on reopen rare (a restart that finds a catch-up pending): none of the first
+  // 400 generator seeds has one.
+  constexpr std::uint64_t kGeneratorSeeds = 2000;
   // Small seeds replay fast in ctest and leave libFuzzer room to grow them.
   constexpr std::size_t kSeedBytesMin = 80;
   constexpr std::size_t kSeedBytesMax = 1000;

@@ -190,10 +190,18 @@ class Simulation {
 // a swarm profile (Options::swarm) cut down to a short run (at most kDrawnReplicasMax replicas
 // and kDrawnSafetyTicksMax ticks of safety phase, which ends early when the entropy runs out),
 // whether the replicas keep the profile's stores (one run in four) or all use the memory store,
-// the seed of the replicas' simulated disks, then every choice of the run (Simulation::run_with).
+// whether the per-step checks run after every step (one run in four) or after every
+// kDrawnCheckEvery steps (Options::check_every; the end-of-run checks always run), the seed of
+// the replicas' simulated disks, then every choice of the run (Simulation::run_with).
 // Exhausted bytes read as zeros, so any byte string, the empty one included, is a valid run.
+//
+// The bounds are for a fuzzer's throughput (sim_fuzz under ASan and UBSan): a run's cost grows
+// with its ticks and, at each step, with the checks (a snapshot of the replica and of the model,
+// the replica's invariants); a fuzzer gains more from many short runs than from a few long ones,
+// and seeded sweeps run the long ones. Every kind of event and fault stays reachable.
 inline constexpr std::uint32_t kDrawnReplicasMax = 3;
-inline constexpr std::uint64_t kDrawnSafetyTicksMax = 32;
+inline constexpr std::uint64_t kDrawnSafetyTicksMax = 16;
+inline constexpr std::uint32_t kDrawnCheckEvery = 4;
 
 struct DrawnRun {
   std::uint64_t seed = 0;

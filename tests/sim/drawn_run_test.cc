@@ -1,7 +1,8 @@
 // Runs drawn from one Entropy (sim_fuzz's input bytes): the same bytes give the same run, the run
-// recorded as explicit events replays to the same result and trace hash, and a seeded run is the
-// same whether its schedule takes the seed or the seed's EntropySource. The method: run each
-// byte string (and each seed) twice, and compare trace hashes, results and recorded events.
+// recorded as explicit events replays to the same result and trace hash, a seeded run is the
+// same whether its schedule takes the seed or the seed's EntropySource, and a profile that checks
+// only every few steps still catches a replica that lies. The method: run each byte string (and
+// each seed) twice, and compare trace hashes, results and recorded events; run a lying replica.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "sim/entropy.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#include "tests/sim/lying_replica.h"
 
 namespace treesim {
 namespace {
@@ -55,7 +57,51 @@ TEST(DrawnRun, ProfilesAreShortRuns) {
     EXPECT_LE(run.options.replica_count, kDrawnReplicasMax);
     EXPECT_EQ(run.options.replicas.size(), run.options.replica_count);
     EXPECT_EQ(run.options.safety_ticks, kDrawnSafetyTicksMax);
+    EXPECT_TRUE(run.options.check_every == 1 || run.options.check_every == kDrawnCheckEvery)
+        << run.options.check_every;
   }
+}
+
+TEST(DrawnRun, SomeProfilesCheckEveryStepAndTheOthersEveryFewSteps) {
+  // An input that ends before the choice checks after every step.
+  BytesEntropy empty{std::span<const std::uint8_t>()};
+  EXPECT_EQ(draw_run_setup(empty).options.check_every, 1u);
+  std::size_t every_step = 0;
+  std::size_t every_few_steps = 0;
+  for (std::uint64_t seed = 1; seed <= 64; ++seed) {
+    Rng rng(seed);
+    // Enough for the whole profile: past the end every choice is 0, which checks every step.
+    std::vector<std::uint8_t> bytes(256);
+    for (std::uint8_t& byte : bytes) byte = static_cast<std::uint8_t>(rng.uniform_below(256));
+    BytesEntropy entropy{std::span<const std::uint8_t>(bytes)};
+    const std::uint32_t check_every = draw_run_setup(entropy).options.check_every;
+    every_step += check_every == 1;
+    every_few_steps += check_every == kDrawnCheckEvery;
+  }
+  EXPECT_GT(every_step, 0u);
+  EXPECT_GT(every_few_steps, every_step);
+  EXPECT_EQ(every_step + every_few_steps, 64u);
+}
+
+TEST(DrawnRun, ProfilesThatCheckEveryFewStepsStillCatchAWrongSnapshot) {
+  // The replicas misreport one row once they hold four nodes. A run that checks only every few
+  // steps must still see it (at a checked step, or at the end, which checks every replica).
+  std::size_t sparse_runs = 0;
+  for (const std::vector<std::uint8_t>& bytes : some_inputs()) {
+    const DrawnRun honest = run_bytes(bytes);
+    if (honest.options.check_every == 1 || honest.result.stats.final_node_count <= 3) continue;
+    ++sparse_runs;
+    const DrawnRun lying = run_bytes(bytes, nullptr, lying_factory(Lie::kWrongSnapshot));
+    EXPECT_EQ(lying.options.check_every, kDrawnCheckEvery);
+    ASSERT_TRUE(lying.result.failure.has_value()) << bytes.size() << " bytes";
+    EXPECT_EQ(lying.result.failure->failure_class, FailureClass::kCorrectness)
+        << lying.result.failure->to_display();
+    // The model checker, or on a checked step the affected-nodes checker, which sees the changed
+    // row first.
+    const std::string& checker = lying.result.failure->checker;
+    EXPECT_TRUE(checker == "model" || checker == "affected") << lying.result.failure->to_display();
+  }
+  EXPECT_GT(sparse_runs, 0u) << "no input drew a profile that checks every few steps";
 }
 
 TEST(DrawnRun, TheSafetyPhaseEndsWhenTheBytesRunOut) {
