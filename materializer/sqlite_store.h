@@ -28,11 +28,11 @@
 // write call that runs several statements (insert_ops of more than one op, clear_rows) runs in
 // its own SAVEPOINT and releases it on success; on failure it is rolled back to and released
 // (ROLLBACK TO + RELEASE). A call that is one statement (a row put or erase, a range erase, the
-// meta write) needs no savepoint: SQLite undoes a failed statement's own changes whenever it
-// keeps the transaction (the default ABORT resolution, with a statement journal where a
-// statement writes several rows). Either way a failed call leaves no partial writes and the
-// transaction holds what it held before the call. (A savepoint per row write cost two more
-// statements per row: a third of an in-order append's SQLite time.)
+// meta write, insert_ops of one op) needs no savepoint: SQLite undoes a failed statement's own
+// changes whenever it keeps the transaction (the default ABORT resolution, with a statement
+// journal where a statement writes several rows). Either way a failed call leaves no partial
+// writes and the transaction holds what it held before the call. (A savepoint around every row
+// write made each one three statements.)
 //
 // What SQLite does on errors, and how this class keeps the Store contract anyway:
 // - After some errors (SQLITE_IOERR*, SQLITE_FULL outside a statement journal, SQLITE_NOMEM,
@@ -117,10 +117,12 @@ struct SqliteStoreOptions {
   std::string vfs_name;
   SqliteSynchronous synchronous = SqliteSynchronous::kFull;
   SqliteJournalMode journal_mode = SqliteJournalMode::kWal;
-  // SQLite's page cache (PRAGMA cache_size = -KiB). SQLite's default, 2 MiB, holds the pages of
-  // a few thousand nodes: past that every row write reads its B-tree page back from the OS.
-  // The materializer keeps the whole tree in memory already, so a cache that holds the rows of
-  // a large document costs proportionally little; SQLite allocates it only as pages are used.
+  // SQLite's page cache (PRAGMA cache_size = -KiB). SQLite's default, 2 MB, is outgrown by a
+  // document of some ten thousand ops (its ops, rows and undo records); past that, row writes
+  // read their B-tree pages back from the OS (a fifth of a 100k-op append's time was the
+  // kernel's). The materializer keeps the whole tree in memory already, so a cache that holds
+  // the rows of a large document costs proportionally little; SQLite allocates it only as
+  // pages are used.
   std::int64_t cache_kib = 64 * 1024;
 };
 
