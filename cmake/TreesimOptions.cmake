@@ -41,6 +41,8 @@ if(TREESIM_COVERAGE)
     message(FATAL_ERROR "TREESIM_COVERAGE needs clang (source-based coverage)")
   endif()
   add_compile_options(-fprofile-instr-generate -fcoverage-mapping)
+  # core/assert.h: assertions without a branch at the call site (see there).
+  add_compile_definitions(TREESIM_COVERAGE_BUILD)
   add_link_options(-fprofile-instr-generate)
 endif()
 

@@ -11,6 +11,10 @@ void assertion_failed(const char* expression, const char* file, int line) {
   std::fflush(stderr);
   std::abort();
 }
+
+void check_assertion(bool holds, const char* expression, const char* file, int line) {
+  if (!holds) assertion_failed(expression, file, line);
+}
 }  // namespace internal
 
 const char* status_code_name(StatusCode code) {
