@@ -196,6 +196,34 @@ Result<AppendResult> append_result_from_json(const JsonValue& value, std::string
   return result;
 }
 
+JsonValue query_answers_to_json(const QueryAnswers& answers) {
+  JsonValue children = JsonValue::array();
+  for (const NodeId& child : answers.children) children.push_back(json::from_node(child));
+  JsonValue out = JsonValue::object();
+  out["children"] = std::move(children);
+  out["parent"] = answers.parent ? json::from_node(*answers.parent) : JsonValue(nullptr);
+  out["payload"] = answers.payload ? json::from_bytes(*answers.payload) : JsonValue(nullptr);
+  return out;
+}
+
+Result<QueryAnswers> query_answers_from_json(const JsonValue& value, std::string_view path) {
+  TS_RETURN_IF_ERROR(json::expect_object(value, path, {"children", "parent", "payload"}));
+  QueryAnswers answers;
+  TS_ASSIGN_OR_RETURN(const JsonValue* children, required(value, path, "children"));
+  TS_ASSIGN_OR_RETURN(answers.children,
+                      nodes_from_json(*children, json::field_path(path, "children")));
+  TS_ASSIGN_OR_RETURN(const JsonValue* parent, required(value, path, "parent"));
+  if (!parent->is_null()) {
+    TS_ASSIGN_OR_RETURN(answers.parent, json::to_node(*parent, json::field_path(path, "parent")));
+  }
+  TS_ASSIGN_OR_RETURN(const JsonValue* payload, required(value, path, "payload"));
+  if (!payload->is_null()) {
+    TS_ASSIGN_OR_RETURN(answers.payload,
+                        json::to_bytes(*payload, json::field_path(path, "payload")));
+  }
+  return answers;
+}
+
 JsonValue edit_to_json(const LocalEdit& edit) {
   JsonValue out = JsonValue::object();
   out["kind"] = edit_kind_name(edit.kind);

@@ -56,6 +56,7 @@ inline constexpr std::string_view kCapabilityCheckInvariants = "check_invariants
 inline constexpr std::string_view kCapabilityStorageFaults = "fail_next_storage_call";
 inline constexpr std::string_view kCapabilityFaultPoints = "fault_points";
 inline constexpr std::string_view kCapabilityProbes = "probes";
+inline constexpr std::string_view kCapabilityQueries = "queries";
 
 // The error codes on the wire: StatusCode's, spelled "invalid_argument", "io_error", ...
 const char* error_code_name(StatusCode code);
@@ -76,6 +77,10 @@ Result<LocalEdit> edit_from_json(const nlohmann::json& value, std::string_view p
 nlohmann::json config_to_json(const ReplicaConfig& config);
 // Every field is optional; a missing one keeps ReplicaConfig's default.
 Result<ReplicaConfig> config_from_json(const nlohmann::json& value, std::string_view path);
+
+// {"children": [node, ...], "parent": node | null, "payload": bytes | null}
+nlohmann::json query_answers_to_json(const QueryAnswers& answers);
+Result<QueryAnswers> query_answers_from_json(const nlohmann::json& value, std::string_view path);
 
 nlohmann::json probes_to_json(const Probes& probes);
 Result<Probes> probes_from_json(const nlohmann::json& value, std::string_view path);

@@ -71,7 +71,8 @@ Result<JsonValue> AdapterServer::dispatch(const std::string& name, const JsonVal
     for (const std::string_view capability :
          {protocol::kCapabilityStrategy, protocol::kCapabilityState,
           protocol::kCapabilityCheckInvariants, protocol::kCapabilityStorageFaults,
-          protocol::kCapabilityFaultPoints, protocol::kCapabilityProbes}) {
+          protocol::kCapabilityFaultPoints, protocol::kCapabilityProbes,
+          protocol::kCapabilityQueries}) {
       capabilities.push_back(capability);
     }
     return JsonValue{{"protocol", protocol::kVersion},
@@ -121,7 +122,7 @@ Result<JsonValue> AdapterServer::dispatch(const std::string& name, const JsonVal
   const bool known = name == "append" || name == "local" || name == "ensure_materialized" ||
                      name == "snapshot" || name == "materialized_snapshot" || name == "head" ||
                      name == "frontier" || name == "version_vector" || name == "state" ||
-                     name == "ops_missing_from" || name == "check_invariants";
+                     name == "ops_missing_from" || name == "check_invariants" || name == "query";
   if (!known) {
     return Status::unsupported("unknown request \"" + json::printable(name) + "\"");
   }
@@ -165,6 +166,15 @@ Result<JsonValue> AdapterServer::dispatch(const std::string& name, const JsonVal
     JsonValue list = JsonValue::array();
     for (const Op& op : ops) list.push_back(op_to_json(op));
     return JsonValue{{"ops", std::move(list)}};
+  }
+  if (name == "query") {
+    TS_ASSIGN_OR_RETURN(const JsonValue* node_field, request_field(request, "node"));
+    TS_ASSIGN_OR_RETURN(NodeId node, json::to_node(*node_field, "node"));
+    QueryAnswers answers;
+    TS_ASSIGN_OR_RETURN(answers.children, materializer->children(node));
+    TS_ASSIGN_OR_RETURN(answers.parent, materializer->parent(node));
+    TS_ASSIGN_OR_RETURN(answers.payload, materializer->payload(node));
+    return protocol::query_answers_to_json(answers);
   }
   TS_ASSERT(name == "check_invariants");
   return check_invariants();

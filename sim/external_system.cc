@@ -542,6 +542,19 @@ Result<std::vector<Op>> ExternalSystem::ops_missing_from(const VersionVector& kn
   return parsed;
 }
 
+bool ExternalSystem::answers_queries() const { return has(protocol::kCapabilityQueries); }
+
+Result<QueryAnswers> ExternalSystem::query(NodeId node) {
+  TS_ASSERT(is_open() || broken_);
+  drop_cache();  // a query catches up a pending frontier first
+  auto response = call_fallible("query", {{"node", json::from_node(node)}});
+  if (!response.is_ok()) return response.status();
+  auto answers = protocol::query_answers_from_json(*response, "");
+  if (answers.is_ok()) return answers;
+  malformed("query", answers.status(), response->dump());
+  return broken_status();
+}
+
 std::optional<std::string> ExternalSystem::check_invariants() {
   if (broken_) return broken_status().message();
   if (!has(protocol::kCapabilityCheckInvariants)) return std::nullopt;

@@ -122,6 +122,14 @@ void InProcessReplica::pause_faults(bool paused) {
   if (vfs_) vfs_->set_paused(paused);
 }
 
+Result<QueryAnswers> InProcessReplica::query(NodeId node) {
+  QueryAnswers answers;
+  TS_ASSIGN_OR_RETURN(answers.children, materializer().children(node));
+  TS_ASSIGN_OR_RETURN(answers.parent, materializer().parent(node));
+  TS_ASSIGN_OR_RETURN(answers.payload, materializer().payload(node));
+  return answers;
+}
+
 std::optional<std::string> InProcessReplica::check_invariants() {
   pause_faults(true);
   std::optional<std::string> broken = materializer().check_invariants();

@@ -50,6 +50,8 @@ class InProcessReplica final : public SystemUnderTest {
   VersionVector version_vector() override;
   Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override;
   std::optional<std::string> check_invariants() override;
+  bool answers_queries() const override { return true; }
+  Result<QueryAnswers> query(NodeId node) override;
 
   bool arm_storage_fault(std::uint64_t n) override;
   bool arm_fault_point(std::uint64_t n) override;

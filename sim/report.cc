@@ -8,6 +8,8 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -126,15 +128,24 @@ struct CoverageRow {
   std::uint64_t line_count = 0;
 };
 
-// Files under materializer/ (the system under test), and the totals of those files.
+// Whether `path` (absolute or relative to the checkout) is a file of materializer/, the system
+// under test; its tests (tests/materializer/) and any other directory named *materializer are not.
+bool is_materializer_source(const std::string& path, std::size_t& at) {
+  at = path.rfind("materializer/");
+  if (at == std::string::npos || (at > 0 && path[at - 1] != '/')) return false;
+  const std::string_view before = std::string_view(path).substr(0, at);
+  return !(before == "tests/" || before.ends_with("/tests/"));
+}
+
+// Files of materializer/, and the totals of those files.
 std::vector<CoverageRow> coverage_rows(const json& coverage, CoverageRow& totals) {
   std::vector<CoverageRow> rows;
   std::uint64_t lines = 0, lines_covered = 0, branches = 0, branches_covered = 0;
   for (const json& data : coverage.value("data", json::array())) {
     for (const json& file : data.value("files", json::array())) {
       std::string name = string_of(file, "filename");
-      const auto at = name.rfind("materializer/");
-      if (at == std::string::npos) continue;
+      std::size_t at = 0;
+      if (!is_materializer_source(name, at)) continue;
       name = name.substr(at);
       const json summary = file.value("summary", json::object());
       const json line = summary.value("lines", json::object());

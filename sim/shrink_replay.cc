@@ -623,6 +623,11 @@ class CountedSystem final : public SystemUnderTest {
     if (counter_.intercept()) return std::string("the recording answers in place of the system");
     return inner_->check_invariants();
   }
+  bool answers_queries() const override { return inner_->answers_queries(); }
+  Result<QueryAnswers> query(NodeId node) override {
+    if (counter_.intercept()) return refused();
+    return inner_->query(node);
+  }
   bool arm_storage_fault(std::uint64_t n) override {
     return !counter_.intercept() && inner_->arm_storage_fault(n);
   }

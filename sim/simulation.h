@@ -16,6 +16,9 @@
 //               or an op validate_op() rejects) is rejected as equivocation or as invalid, and
 //               leaves no trace (the rollback checker's comparison);
 //   convergence at the end, every replica holds the same log and the model's snapshot of it.
+//   queries     at the end, the read API of every replica that has one (children, parent and
+//               payload of ROOT, TRASH, every known node and a node no op names) answers what
+//               the model's queries answer (SEMANTICS.md §6); ROOT's payload is in no snapshot.
 // Every event is folded into a trace hash; the same seed and options give the same hash.
 //
 // The simulation is split in two. Schedule (sim/schedule.h) is the generator: it owns every
@@ -161,6 +164,9 @@ class Simulation {
                       const char* call);
   void check_replica(std::uint32_t index, bool read_through);
   void check_convergence();
+  // The queries checker of replica `index`, against the model's answers by node.
+  void check_queries(std::uint32_t index,
+                     const std::vector<std::pair<NodeId, QueryAnswers>>& expected);
 
   // Records an event in the trace hash and the recent-events ring.
   void record(const std::string& event);

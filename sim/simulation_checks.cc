@@ -3,8 +3,11 @@
 // end-of-run convergence check. The executor (sim/simulation.cc) calls them after every event.
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/assert.h"
+#include "core/json_values.h"
 #include "core/snapshot_diff.h"
 #include "sim/schedule.h"
 #include "sim/simulation.h"
@@ -27,6 +30,58 @@ std::optional<std::string> describe_trace(const Before& before, const Before& af
            after.frontier.to_display();
   }
   return std::nullopt;
+}
+
+std::string nodes_to_display(const std::vector<NodeId>& nodes) {
+  std::string out = "[";
+  for (const NodeId& node : nodes) out += (out.size() > 1 ? ", " : "") + node.to_display();
+  return out + "]";
+}
+
+std::string optional_node_to_display(const std::optional<NodeId>& node) {
+  return node ? node->to_display() : "none";
+}
+
+std::string optional_payload_to_display(const std::optional<std::string>& payload) {
+  return payload ? "\"" + json::printable(*payload) + "\"" : "none";
+}
+
+// The first query whose answer differs, as "children(n) is [..], the model's [..]".
+std::string describe_query_difference(NodeId node, const QueryAnswers& expected,
+                                      const QueryAnswers& actual) {
+  const std::string of = "(" + node.to_display() + ")";
+  if (actual.children != expected.children) {
+    return "children" + of + " is " + nodes_to_display(actual.children) + ", the model's " +
+           nodes_to_display(expected.children);
+  }
+  if (actual.parent != expected.parent) {
+    return "parent" + of + " is " + optional_node_to_display(actual.parent) + ", the model's " +
+           optional_node_to_display(expected.parent);
+  }
+  TS_ASSERT(actual.payload != expected.payload);
+  return "payload" + of + " is " + optional_payload_to_display(actual.payload) +
+         ", the model's " + optional_payload_to_display(expected.payload);
+}
+
+// The model's answers for ROOT, TRASH, every node of `expected` and the lowest node id no op
+// names (an unknown node has no children, no parent and no payload).
+std::vector<std::pair<NodeId, QueryAnswers>> model_answers(const model::Model& model,
+                                                           const Snapshot& expected) {
+  std::vector<NodeId> nodes = {kRoot, kTrash};
+  for (const SnapshotRow& row : expected.rows) nodes.push_back(row.node);
+  // Rows are sorted by node id, so one pass finds the lowest id above ROOT that none has.
+  NodeId unknown = NodeId::from_low(1);
+  for (const SnapshotRow& row : expected.rows) {
+    if (row.node == unknown) unknown = NodeId::from_low(unknown.low + 1);
+  }
+  nodes.push_back(unknown);
+  std::vector<std::pair<NodeId, QueryAnswers>> answers;
+  answers.reserve(nodes.size());
+  for (const NodeId& node : nodes) {
+    answers.push_back({node, QueryAnswers{model.children(node), model.parent(node),
+                                          model.payload(node)}});
+  }
+  return answers;
 }
 
 }  // namespace
@@ -150,6 +205,7 @@ void Simulation::check_convergence() {
   }
   const Snapshot expected = all.snapshot();
   const VersionVector ids = ids_of(all.sorted_ops());
+  std::optional<std::vector<std::pair<NodeId, QueryAnswers>>> expected_answers;
   for (const auto& replica : replicas_) {
     if (Status status = replica->sut->ensure_materialized(); !status.is_ok()) {
       fail(FailureClass::kConvergence, "convergence", replica->index,
@@ -173,11 +229,35 @@ void Simulation::check_convergence() {
            first.empty() ? "" : snapshot_field_name(first[0].field));
       return;
     }
+    if (replica->sut->answers_queries()) {
+      if (!expected_answers) expected_answers = model_answers(all, expected);
+      check_queries(replica->index, *expected_answers);
+      if (failed()) return;
+    }
   }
   stats_.final_op_count = all.op_count();
   stats_.final_node_count = expected.rows.size();
   record("converged: " + std::to_string(all.op_count()) + " ops, " +
          std::to_string(expected.rows.size()) + " nodes");
+}
+
+void Simulation::check_queries(std::uint32_t index,
+                               const std::vector<std::pair<NodeId, QueryAnswers>>& expected) {
+  SystemUnderTest& sut = *replicas_[index]->sut;
+  for (const auto& [node, answers] : expected) {
+    auto actual = sut.query(node);
+    if (!actual.is_ok()) {
+      fail(FailureClass::kCorrectness, "queries", index,
+           "query of " + node.to_display() + " failed with faults off: " +
+               actual.status().to_string());
+      return;
+    }
+    if (*actual != answers) {
+      fail(FailureClass::kCorrectness, "queries", index,
+           describe_query_difference(node, answers, *actual));
+      return;
+    }
+  }
 }
 
 }  // namespace treesim

@@ -38,6 +38,15 @@ struct LocalEdit {
   }
 };
 
+// What the queries of SEMANTICS.md §6 answer for one node.
+struct QueryAnswers {
+  std::vector<NodeId> children;  // visible children, in order
+  std::optional<NodeId> parent;  // none, TRASH if tombstoned, or the stored parent
+  std::optional<std::string> payload;
+
+  friend bool operator==(const QueryAnswers&, const QueryAnswers&) = default;
+};
+
 class SystemUnderTest {
  public:
   virtual ~SystemUnderTest() = default;
@@ -69,6 +78,11 @@ class SystemUnderTest {
   virtual VersionVector version_vector() = 0;
   virtual Result<std::vector<Op>> ops_missing_from(const VersionVector& known) = 0;
   virtual std::optional<std::string> check_invariants() = 0;
+  // The read API users call (children, parent, payload of one node), each catching up a
+  // pending frontier first. A system without one answers false to answers_queries(), and the
+  // simulator then checks its snapshot only.
+  virtual bool answers_queries() const = 0;
+  virtual Result<QueryAnswers> query(NodeId node) = 0;
 
   // Fault capabilities; each returns false if the system cannot inject that fault.
   // The n-th storage call from now fails.

@@ -115,6 +115,25 @@ TEST(AdapterProtocol, HeadsFrontiersAndErrorsReadBackWhatWasWritten) {
   EXPECT_TRUE(back->needs_restart);
 }
 
+TEST(AdapterProtocol, QueryAnswersReadBackWhatWasWrittenAndNameBadFields) {
+  const QueryAnswers hidden{{}, kTrash, std::string("\x00\xff", 2)};
+  for (const QueryAnswers& answers : {QueryAnswers{}, QueryAnswers{{node(2), node(1)}, kRoot, ""},
+                                      hidden}) {
+    auto back = protocol::query_answers_from_json(protocol::query_answers_to_json(answers), "");
+    ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+    EXPECT_EQ(*back, answers);
+  }
+  nlohmann::json bad = protocol::query_answers_to_json(hidden);
+  bad["children"] = nlohmann::json::array({"not a node"});
+  auto read = protocol::query_answers_from_json(bad, "");
+  ASSERT_FALSE(read.is_ok());
+  EXPECT_THAT(read.status().message(), HasSubstr("field 'children[0]'"));
+  bad.erase("children");
+  read = protocol::query_answers_from_json(bad, "");
+  ASSERT_FALSE(read.is_ok());
+  EXPECT_THAT(read.status().message(), HasSubstr("children"));
+}
+
 // --- the reference adapter's request handling ---
 
 TEST(AdapterServer, BadRequestsGetErrorResponses) {

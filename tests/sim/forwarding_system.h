@@ -45,6 +45,8 @@ class ForwardingSystem : public SystemUnderTest {
     return inner_.ops_missing_from(known);
   }
   std::optional<std::string> check_invariants() override { return inner_.check_invariants(); }
+  bool answers_queries() const override { return inner_.answers_queries(); }
+  Result<QueryAnswers> query(NodeId node) override { return inner_.query(node); }
   bool arm_storage_fault(std::uint64_t n) override { return inner_.arm_storage_fault(n); }
   bool arm_fault_point(std::uint64_t n) override { return inner_.arm_fault_point(n); }
   void clear_faults() override { inner_.clear_faults(); }

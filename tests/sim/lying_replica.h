@@ -3,6 +3,7 @@
 // failure it causes records and replays faithfully).
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,7 +22,9 @@ enum class Lie {
   kHeadMovesOnFailure,
   // Takes byzantine input silently: an append the materializer rejects as an equivocation or
   // as invalid returns ok, without appending anything.
-  kAcceptsForgery
+  kAcceptsForgery,
+  // Its read API lists ROOT's visible children in reverse order (snapshots stay true).
+  kReversesChildren
 };
 
 // The real materializer, with one lie told through the SystemUnderTest interface.
@@ -66,6 +69,13 @@ class LyingReplica final : public ForwardingSystem {
       vv.entries.erase(vv.entries.begin());
     }
     return vv;
+  }
+  Result<QueryAnswers> query(NodeId node) override {
+    auto answers = inner().query(node);
+    if (answers.is_ok() && lie_ == Lie::kReversesChildren && node == kRoot) {
+      std::reverse(answers->children.begin(), answers->children.end());
+    }
+    return answers;
   }
   Result<std::vector<Op>> ops_missing_from(const VersionVector& known) override {
     if (lie_ == Lie::kNeverAnswersSync) return std::vector<Op>{};

@@ -211,8 +211,11 @@ TEST(Render, AddsTheNightlyPartsThatArePresent) {
   tree["summary"]["branches"] = {{"count", 10}, {"covered", 5}, {"percent", 50.0}};
   json other = {{"filename", "/src/sim/other.cc"}};
   other["summary"]["lines"] = {{"count", 9}, {"covered", 0}, {"percent", 0.0}};
+  // The materializer's tests are not the materializer: neither a row nor in the totals.
+  json test = {{"filename", "/src/tests/materializer/tree_test.cc"}};
+  test["summary"]["lines"] = {{"count", 100}, {"covered", 100}, {"percent", 100.0}};
   json data = json::object();
-  data["files"] = json::array({tree, other});
+  data["files"] = json::array({tree, other, test});
   extras.coverage = json::object();
   (*extras.coverage)["data"] = json::array({data});
 
@@ -227,6 +230,7 @@ TEST(Render, AddsTheNightlyPartsThatArePresent) {
   EXPECT_NE(markdown.find("| codec_fuzz | 1000 | 500 | 3 | 5 | 0 |"), std::string::npos);
   EXPECT_NE(markdown.find("| materializer/tree.cc | 200 | 75.0 | 50.0 |"), std::string::npos);
   EXPECT_EQ(markdown.find("sim/other.cc"), std::string::npos);  // only materializer/
+  EXPECT_EQ(markdown.find("tree_test.cc"), std::string::npos);
   EXPECT_NE(markdown.find("| vv-ignores-gaps | yes | 2 | 0.4 | correctness/model | 6 of 900 |"),
             std::string::npos);
   const std::string junit = render_junit(results, extras);

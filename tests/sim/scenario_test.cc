@@ -294,7 +294,9 @@ INSTANTIATE_TEST_SUITE_P(EveryLie, RecordedFailure,
                                            LieCase{Lie::kHeadMovesOnFailure, "rollback",
                                                    with(&Options::storage_fault_per_mille, 200)},
                                            LieCase{Lie::kAcceptsForgery, "forge",
-                                                   with(&Options::forge_per_mille, 100)}));
+                                                   with(&Options::forge_per_mille, 100)},
+                                           LieCase{Lie::kReversesChildren, "queries",
+                                                   small_options()}));
 
 // --- byzantine input ---
 
