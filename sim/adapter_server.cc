@@ -170,10 +170,7 @@ Result<JsonValue> AdapterServer::dispatch(const std::string& name, const JsonVal
   if (name == "query") {
     TS_ASSIGN_OR_RETURN(const JsonValue* node_field, request_field(request, "node"));
     TS_ASSIGN_OR_RETURN(NodeId node, json::to_node(*node_field, "node"));
-    QueryAnswers answers;
-    TS_ASSIGN_OR_RETURN(answers.children, materializer->children(node));
-    TS_ASSIGN_OR_RETURN(answers.parent, materializer->parent(node));
-    TS_ASSIGN_OR_RETURN(answers.payload, materializer->payload(node));
+    TS_ASSIGN_OR_RETURN(QueryAnswers answers, query_materializer(*materializer, node));
     return protocol::query_answers_to_json(answers);
   }
   TS_ASSERT(name == "check_invariants");

@@ -123,11 +123,7 @@ void InProcessReplica::pause_faults(bool paused) {
 }
 
 Result<QueryAnswers> InProcessReplica::query(NodeId node) {
-  QueryAnswers answers;
-  TS_ASSIGN_OR_RETURN(answers.children, materializer().children(node));
-  TS_ASSIGN_OR_RETURN(answers.parent, materializer().parent(node));
-  TS_ASSIGN_OR_RETURN(answers.payload, materializer().payload(node));
-  return answers;
+  return query_materializer(materializer(), node);
 }
 
 std::optional<std::string> InProcessReplica::check_invariants() {

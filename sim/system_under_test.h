@@ -47,6 +47,16 @@ struct QueryAnswers {
   friend bool operator==(const QueryAnswers&, const QueryAnswers&) = default;
 };
 
+// The three queries of `materializer` for `node` (what an in-process system and the reference
+// adapter both answer). Each catches up a pending frontier first; the first failure is returned.
+inline Result<QueryAnswers> query_materializer(Materializer& materializer, NodeId node) {
+  QueryAnswers answers;
+  TS_ASSIGN_OR_RETURN(answers.children, materializer.children(node));
+  TS_ASSIGN_OR_RETURN(answers.parent, materializer.parent(node));
+  TS_ASSIGN_OR_RETURN(answers.payload, materializer.payload(node));
+  return answers;
+}
+
 class SystemUnderTest {
  public:
   virtual ~SystemUnderTest() = default;
