@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "sim/exit_codes.h"
 #include "sim/report.h"
 #include "sim/simulation.h"
+#include "sim/sweep_ledger.h"
 
 namespace treesim {
 namespace {
@@ -39,7 +41,14 @@ struct SweepOptions {
   SutOptions sut;      // the system under test (sim/commands/sut_option.h)
   // Where to write every seed's record and the summary (sim/report.h); empty: nowhere.
   std::string results_path;
+  // The ledger to resume from and append to (sim/sweep_ledger.h); empty: none.
+  std::string ledger_path;
 };
+
+// Recorded seeds a resumed sweep re-runs to check that this build gives their trace hashes.
+constexpr std::size_t kLedgerSample = 4;
+// A ledger sweep lists its pending seeds up front.
+constexpr std::uint64_t kLedgerMaxSeeds = 10'000'000;
 
 struct SeedOutcome {
   std::uint64_t seed = 0;
@@ -80,6 +89,28 @@ Result<std::pair<std::uint64_t, std::uint64_t>> parse_shard(const std::string& t
   return std::make_pair(static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(n));
 }
 
+// The command that reproduces one seed of this sweep.
+std::string reproduce_command(std::uint64_t seed, const SweepOptions& sweep,
+                              const SystemChoice& systems) {
+  return "treesim run --seed " + seed_to_display(seed) + (sweep.swarm ? " --swarm" : "") +
+         (sweep.safety_ticks != Options{}.safety_ticks
+              ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
+              : "") +
+         (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every) : "") +
+         (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag() +
+         systems.flags();
+}
+
+// The settings a ledger is bound to: everything that decides what a seed does, except the
+// build, which the re-run sample checks.
+std::string ledger_settings(const SweepOptions& sweep) {
+  return std::string("swarm=") + (sweep.swarm ? "true" : "false") +
+         " safety_ticks=" + std::to_string(sweep.safety_ticks) +
+         " check_every=" + std::to_string(sweep.check_every) +
+         " verify_determinism=" + (sweep.verify_determinism ? "true" : "false") +
+         " mutant=" + (sweep.mutant.empty() ? "-" : sweep.mutant) + " sut=" + sweep.sut.kind;
+}
+
 SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep, const SystemChoice& systems) {
   const Options options = sweep_options(seed, sweep.swarm, sweep.safety_ticks, sweep.check_every);
   const auto started = std::chrono::steady_clock::now();
@@ -100,14 +131,7 @@ SeedOutcome run_seed(std::uint64_t seed, const SweepOptions& sweep, const System
     outcome.exit_code = failure_exit_code(report.failure->failure_class);
     std::string message = report.failure->to_display();
     if (auto newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
-    const std::string reproduce =
-        "treesim run --seed " + seed_to_display(seed) + (sweep.swarm ? " --swarm" : "") +
-        (sweep.safety_ticks != Options{}.safety_ticks
-             ? " --safety-ticks " + std::to_string(sweep.safety_ticks)
-             : "") +
-        (sweep.check_every != 1 ? " --check-every " + std::to_string(sweep.check_every) : "") +
-        (sweep.verify_determinism ? " --verify-determinism" : "") + mutant_flag() +
-        systems.flags();
+    const std::string reproduce = reproduce_command(seed, sweep, systems);
     outcome.line = "seed " + seed_to_display(seed) + " FAILED " + message +
                    "\n  reproduce: " + reproduce;
     outcome.record["reproduce"] = reproduce;
@@ -172,6 +196,68 @@ int sweep(const SweepOptions& options) {
     std::cerr << "treesim sweep: --jobs must be at least 1\n";
     return kExitBadInput;
   }
+  // This shard's seeds: the i-th is first + i * N + (K - 1), while it is in the range.
+  const auto [first, last] = *range;
+  const auto [k, n] = *shard;
+  const std::uint64_t shard_count = last - first < k - 1 ? 0 : (last - first - (k - 1)) / n + 1;
+  auto shard_seed = [&, first = first, k = k, n = n](std::uint64_t i) {
+    return first + i * n + (k - 1);
+  };
+
+  // With a ledger: check this build against it, and run only the seeds it does not hold.
+  std::optional<SweepLedger> ledger;
+  std::vector<std::uint64_t> pending;
+  nlohmann::json ledger_summary;
+  if (!options.ledger_path.empty()) {
+    if (open_ended) {
+      std::cerr << "treesim sweep: --ledger needs --seeds A..B (the range the ledger fills)\n";
+      return kExitBadInput;
+    }
+    if (shard_count > kLedgerMaxSeeds) {
+      std::cerr << "treesim sweep: --ledger takes at most " << kLedgerMaxSeeds
+                << " seeds per shard; --seeds " << options.seeds << " --shard " << options.shard
+                << " has " << shard_count << "\n";
+      return kExitBadInput;
+    }
+    bool repaired = false;
+    auto opened = SweepLedger::open(options.ledger_path, ledger_settings(options), &repaired);
+    if (!opened.is_ok()) {
+      std::cerr << "treesim sweep: --ledger " << opened.status().message() << "\n";
+      return kExitBadInput;
+    }
+    ledger.emplace(std::move(*opened));
+    if (repaired) {
+      std::cerr << "treesim sweep: --ledger " << options.ledger_path
+                << ": dropped an incomplete last line (an interrupted write); that seed runs "
+                   "again\n";
+    }
+    SweepOptions once = options;
+    once.verify_determinism = false;
+    nlohmann::json verified = nlohmann::json::array();
+    for (const LedgerEntry& recorded : ledger->sample_of_passed(kLedgerSample)) {
+      const SeedOutcome again = run_seed(recorded.seed, once, *systems);
+      const std::string hash = again.record.value("trace_hash", std::string());
+      if (again.exit_code != kExitSuccess || hash != seed_to_display(recorded.trace_hash)) {
+        std::cerr << "treesim sweep: --ledger " << options.ledger_path << ": seed "
+                  << seed_to_display(recorded.seed) << " was recorded passing with trace hash "
+                  << seed_to_display(recorded.trace_hash) << ", but on this build it "
+                  << (again.exit_code != kExitSuccess ? "fails (" + again.line + ")"
+                                                      : "runs to trace hash " + hash)
+                  << ". The ledger's results were produced by a build that behaves differently: "
+                     "start a new ledger, or resume with the build that wrote it.\n";
+        return kExitNondeterminism;
+      }
+      verified.push_back(seed_to_display(recorded.seed));
+    }
+    for (std::uint64_t i = 0; i < shard_count; ++i) {
+      if (!ledger->contains(shard_seed(i))) pending.push_back(shard_seed(i));
+    }
+    ledger_summary = {{"path", options.ledger_path},
+                      {"recorded_before", ledger->entries().size()},
+                      {"verified_seeds", verified}};
+  }
+  const std::uint64_t count = ledger ? pending.size() : shard_count;
+  auto seed_at = [&](std::uint64_t i) { return ledger ? pending[i] : shard_seed(i); };
   // The results file is written as seeds finish (a record per line), so a sweep of any length
   // holds only its failures in memory; opening it first also reports a bad path at once.
   std::optional<report::ResultsWriter> results;
@@ -193,11 +279,7 @@ int sweep(const SweepOptions& options) {
     results.emplace(std::move(*writer));
   }
   Status results_status;
-  // This shard's seeds: the i-th is first + i * N + (K - 1), while it is in the range.
-  const auto [first, last] = *range;
-  const auto [k, n] = *shard;
-  const std::uint64_t count = last - first < k - 1 ? 0 : (last - first - (k - 1)) / n + 1;
-  auto seed_at = [&, first = first, k = k, n = n](std::uint64_t i) { return first + i * n + (k - 1); };
+  Status ledger_status;
 
   // The wall clock feeds the progress line, the rate and the --time budget; it never reaches a
   // run, so every seed that runs gives the same result as `treesim run` of it.
@@ -217,6 +299,16 @@ int sweep(const SweepOptions& options) {
     outcome.record["finished_at"] = seconds_so_far();
     summary_fold.add(outcome.record);
     if (results && results_status.is_ok()) results_status = results->add(outcome.record);
+    if (ledger && ledger_status.is_ok()) {
+      LedgerEntry entry;
+      entry.seed = outcome.seed;
+      auto hash = seed_from_text(outcome.record.value("trace_hash", std::string()));
+      entry.trace_hash = hash.is_ok() ? *hash : 0;
+      entry.exit_code = outcome.exit_code;
+      entry.ops_delivered = outcome.ops_delivered;
+      entry.seconds = outcome.record.value("seconds", 0.0);
+      ledger_status = hash.is_ok() ? ledger->append(entry) : hash.status();
+    }
     if (outcome.exit_code != kExitSuccess) {
       ++failures;
       if (first_failure_code == kExitSuccess) first_failure_code = outcome.exit_code;
@@ -293,7 +385,39 @@ int sweep(const SweepOptions& options) {
   }
   if (terminal) std::cerr << "\n";
   const double seconds = seconds_so_far();
-  const nlohmann::json summary = summary_fold.finish(seconds, jobs, options.verify_determinism);
+  nlohmann::json summary = summary_fold.finish(seconds, jobs, options.verify_determinism);
+  std::vector<std::string> recorded_failures;
+  if (ledger) {
+    if (!ledger_status.is_ok()) {
+      std::cerr << "treesim sweep: --ledger " << ledger_status.message() << "\n";
+      return kExitInternal;
+    }
+    // The ledger stands for the whole range: a failure recorded by an earlier sitting still
+    // fails it (this sitting's failures were printed as they came).
+    std::uint64_t recorded = 0;
+    std::uint64_t failed = 0;
+    nlohmann::json failed_seeds = nlohmann::json::array();
+    for (std::uint64_t i = 0; i < shard_count; ++i) {
+      auto it = ledger->entries().find(shard_seed(i));
+      if (it == ledger->entries().end()) continue;
+      ++recorded;
+      if (it->second.exit_code == kExitSuccess) continue;
+      ++failed;
+      failed_seeds.push_back(seed_to_display(it->first));
+      if (first_failure_code == kExitSuccess) first_failure_code = it->second.exit_code;
+      if (std::binary_search(pending.begin(), pending.end(), it->first)) continue;
+      recorded_failures.push_back("seed " + seed_to_display(it->first) + " FAILED (exit " +
+                                  std::to_string(it->second.exit_code) +
+                                  ", as recorded in the ledger)\n  reproduce: " +
+                                  reproduce_command(it->first, options, *systems));
+    }
+    ledger_summary["seeds_in_range"] = shard_count;
+    ledger_summary["recorded"] = recorded;
+    ledger_summary["failed"] = failed;
+    ledger_summary["failed_seeds"] = failed_seeds;
+    ledger_summary["recorded_after"] = ledger->entries().size();
+    summary["ledger"] = ledger_summary;
+  }
   if (results) {
     if (results_status.is_ok()) results_status = results->finish(summary);
     if (!results_status.is_ok()) {
@@ -305,6 +429,7 @@ int sweep(const SweepOptions& options) {
     std::cout << summary.dump(2) << "\n";
     return first_failure_code;
   }
+  for (const std::string& line : recorded_failures) std::cout << line << "\n";
   std::cout << done << " seeds, " << failures << " failed, " << summary["ops_delivered"]
             << " ops delivered in " << static_cast<long long>(seconds * 1000) / 1000.0
             << " s\nprobes:";
@@ -320,6 +445,15 @@ int sweep(const SweepOptions& options) {
   }
   if (options.verify_determinism) {
     std::cout << "determinism: every passing seed ran twice with the same trace hash\n";
+  }
+  if (ledger) {
+    std::cout << "ledger " << options.ledger_path << ": " << ledger_summary["recorded"] << " of "
+              << shard_count << " seeds recorded, " << ledger_summary["failed"] << " failed";
+    if (!ledger_summary["verified_seeds"].empty()) {
+      std::cout << "; this build re-ran " << ledger_summary["verified_seeds"].size()
+                << " recorded seeds to the same trace hashes";
+    }
+    std::cout << "\n";
   }
   return first_failure_code;
 }
@@ -375,6 +509,10 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
   command->add_option("--results", options->results_path,
                       "Write every seed's record and the summary to this JSON file (treesim "
                       "report merge and render read it)");
+  command->add_option("--ledger", options->ledger_path,
+                      "Resume from and append to this ledger of finished seeds (one line each): "
+                      "only seeds it lacks run, after a few recorded ones re-run to their "
+                      "recorded trace hashes; needs --seeds");
   add_mutant_option(*command, options->mutant);
   add_sut_options(*command, options->sut);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });

@@ -2,7 +2,8 @@
 # `treesim sweep` end to end: a seed range runs every seed of this machine's shard; --json
 # reports counts, rates and every probe, naming those no seed hit; --verify-determinism runs
 # each seed twice and says so; --time stops starting seeds after the budget (and
-# without --seeds runs from seed 1 upward); bad arguments exit 3 naming the option.
+# without --seeds runs from seed 1 upward); --ledger resumes a sweep (below); bad arguments exit 3
+# naming the option.
 # Usage: sweep_cli_test.sh TREESIM
 set -u
 treesim=$1
@@ -32,6 +33,52 @@ case "$out" in *"probes not hit:"*"catch-up-rewind"*) ;; *) fail "unhit probes n
 out=$("$treesim" sweep --time 2s --jobs 2 --safety-ticks 20 --json) || fail "sweep --time 2s: exit $?"
 seeds_run=$(json_field "$out" seeds_run)
 [ -n "$seeds_run" ] && [ "$seeds_run" -ge 1 ] || fail "--time 2s ran no seed: $out"
+
+# --ledger: a sweep resumed from its ledger runs only the seeds the ledger lacks, after re-running
+# recorded ones to their recorded trace hashes; a ledger of another build or other settings is
+# refused, and a failure recorded by an earlier sitting still fails the sweep.
+ledger_dir=$(mktemp -d)
+trap 'rm -rf "$ledger_dir"' EXIT
+ledger=$ledger_dir/sweep.ledger
+"$treesim" sweep --seeds 1..4 --jobs 2 --safety-ticks 20 --ledger "$ledger" > /dev/null ||
+  fail "sweep --ledger (new): exit $?"
+[ "$(grep -c '^0x' "$ledger")" = "4" ] || fail "a new ledger should hold seeds 1..4: $(cat "$ledger")"
+out=$("$treesim" sweep --seeds 1..6 --safety-ticks 20 --ledger "$ledger" --json) ||
+  fail "sweep --ledger (resumed): exit $?"
+[ "$(json_field "$out" seeds_run)" = "2" ] || fail "a resumed 1..6 should run seeds 5 and 6 only: $out"
+[ "$(grep -c '^0x' "$ledger")" = "6" ] || fail "the ledger should now hold seeds 1..6: $(cat "$ledger")"
+case "$out" in *'"verified_seeds": ['*'"0x0000000000000004"'*) ;;
+  *) fail "--json does not list the re-run seeds: $out" ;; esac
+
+# Seed 2's recorded hash with its last digit changed: this "build" does not reproduce the ledger.
+awk '$1 == "0x0000000000000002" { last = substr($2, length($2))
+       $2 = substr($2, 1, length($2) - 1) (last == "0" ? "1" : "0") } { print }' \
+  "$ledger" > "$ledger_dir/other-build.ledger"
+output=$("$treesim" sweep --seeds 1..7 --safety-ticks 20 --ledger "$ledger_dir/other-build.ledger" 2>&1)
+status=$?
+[ "$status" -eq 14 ] || fail "a ledger of another build: exit $status, expected 14 ($output)"
+case "$output" in *"seed 0x0000000000000002 was recorded passing with trace hash"*) ;;
+  *) fail "the stale-ledger message does not name the seed: $output" ;; esac
+grep -q '^0x0000000000000007' "$ledger_dir/other-build.ledger" &&
+  fail "a refused ledger gained seed 7"
+
+output=$("$treesim" sweep --seeds 1..7 --safety-ticks 21 --ledger "$ledger" 2>&1)
+status=$?
+[ "$status" -eq 3 ] || fail "a ledger of other settings: exit $status, expected 3 ($output)"
+case "$output" in *"safety_ticks=20, this sweep has safety_ticks=21"*) ;;
+  *) fail "the settings message does not name safety_ticks: $output" ;; esac
+
+sed 's/^\(0x0000000000000003 0x[0-9a-f]*\) 0 /\1 10 /' "$ledger" > "$ledger_dir/failed.ledger"
+output=$("$treesim" sweep --seeds 1..6 --safety-ticks 20 --ledger "$ledger_dir/failed.ledger" 2>&1)
+status=$?
+[ "$status" -eq 10 ] || fail "a ledger with a recorded failure: exit $status, expected 10 ($output)"
+case "$output" in *"seed 0x0000000000000003 FAILED (exit 10, as recorded in the ledger)"*"reproduce: treesim run --seed 0x0000000000000003 --swarm --safety-ticks 20"*) ;;
+  *) fail "the recorded failure is not reported with its reproduce line: $output" ;; esac
+
+output=$("$treesim" sweep --time 2s --ledger "$ledger" 2>&1)
+status=$?
+[ "$status" -eq 3 ] || fail "--ledger without --seeds: exit $status, expected 3 ($output)"
+case "$output" in *"--ledger needs --seeds"*) ;; *) fail "--ledger without --seeds: $output" ;; esac
 
 for bad in "--time 5x" "--seeds 9..1" "--shard 4/3" "--jobs 0"; do
   # shellcheck disable=SC2086
