@@ -694,13 +694,15 @@ Result<std::vector<Op>> Materializer::ops_missing_from(const VersionVector& know
 
 std::optional<std::string> Materializer::check_invariants() {
   if (auto broken = tree_.check_invariants()) return broken;
-  for (const SnapshotRow& row : tree_.snapshot().rows) {
-    if (!row.deleted_at) continue;
-    auto fresh = compute_tombstoned(tree_, row.node);
+  // In id order, so the first wrong flag reported is the same on every standard library.
+  for (NodeId node : tree_.sorted_ids()) {
+    const Tree::Node& state = *tree_.find(node);
+    if (node.is_root() || !state.deleted_at) continue;
+    auto fresh = compute_tombstoned(tree_, node);
     if (!fresh.is_ok()) return fresh.status().to_string();
-    if (*fresh != row.tombstoned) {
-      return "cached tombstone flag of " + row.node.to_display() + " is " +
-             (row.tombstoned ? "true" : "false") + ", recomputed " + (*fresh ? "true" : "false");
+    if (*fresh != state.tombstoned) {
+      return "cached tombstone flag of " + node.to_display() + " is " +
+             (state.tombstoned ? "true" : "false") + ", recomputed " + (*fresh ? "true" : "false");
     }
   }
   // The in-memory copy must equal the durable rows.

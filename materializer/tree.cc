@@ -272,16 +272,20 @@ VisibleTree Tree::visible_tree() const {
   });
 }
 
-Snapshot Tree::snapshot() const {
+std::vector<NodeId> Tree::sorted_ids() const {
   std::vector<NodeId> ids;
   ids.reserve(nodes_.size());
-  for (const auto& [id, entry] : nodes_) {
-    if (!id.is_root()) ids.push_back(id);
-  }
+  for (const auto& [id, entry] : nodes_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Snapshot Tree::snapshot() const {
   Snapshot out;
-  out.rows.reserve(ids.size());
-  for (NodeId id : ids) out.rows.push_back(snapshot_row(id));
+  out.rows.reserve(nodes_.size());
+  for (NodeId id : sorted_ids()) {
+    if (!id.is_root()) out.rows.push_back(snapshot_row(id));
+  }
   return out;
 }
 
@@ -296,10 +300,7 @@ std::optional<std::string> Tree::check_invariants() const {
   parents.reserve(children_.size());
   for (const auto& [parent, set] : children_) parents.push_back(parent);
   std::sort(parents.begin(), parents.end());
-  std::vector<NodeId> ids;
-  ids.reserve(nodes_.size());
-  for (const auto& [id, entry] : nodes_) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
+  const std::vector<NodeId> ids = sorted_ids();
 
   std::size_t indexed = 0;
   for (NodeId parent : parents) {

@@ -69,6 +69,8 @@ class Tree {
 
   // ROOT and every known node. TRASH is never a node.
   std::size_t node_count() const { return nodes_.size(); }
+  // Their ids (ROOT's included), in id order.
+  std::vector<NodeId> sorted_ids() const;
   bool contains(NodeId node) const { return nodes_.count(node) != 0; }
   const Node* find(NodeId node) const;
   const Payload* find_payload(NodeId node) const;

@@ -63,24 +63,23 @@ std::vector<Op> Model::sorted_ops() const {
 
 const Model::Folded& Model::folded() const {
   if (cache_ && unfolded_.empty()) return *cache_;
-  if (cache_) {
-    // Every unfolded op sorts after the cache's last op: fold them on, in canonical order.
-    std::sort(unfolded_.begin(), unfolded_.end(),
-              [](const Op* a, const Op* b) { return canonical_less(*a, *b); });
-    for (const Op* op : unfolded_) {
-      TS_ASSERT(!cache_max_key_ || *cache_max_key_ < op->key());
-      cache_->tree.apply(*op);
-      cache_max_key_ = op->key();
-    }
-    unfolded_.clear();
-  } else {
+  if (!cache_) {
+    // Fold everything afresh: every stored op is unfolded.
     cache_.emplace();
     cache_max_key_.reset();
-    for (const Op& op : sorted_ops()) {
-      cache_->tree.apply(op);
-      cache_max_key_ = op.key();
-    }
+    unfolded_.clear();
+    unfolded_.reserve(ops_.size());
+    for (const auto& [id, op] : ops_) unfolded_.push_back(&op);
   }
+  // Every unfolded op sorts after the cache's last op: fold them on, in canonical order.
+  std::sort(unfolded_.begin(), unfolded_.end(),
+            [](const Op* a, const Op* b) { return canonical_less(*a, *b); });
+  for (const Op* op : unfolded_) {
+    TS_ASSERT(!cache_max_key_ || *cache_max_key_ < op->key());
+    cache_->tree.apply(*op);
+    cache_max_key_ = op->key();
+  }
+  unfolded_.clear();
   Folded& folded = *cache_;
   folded.tree.check_invariants();
   folded.stored_children.clear();
