@@ -234,7 +234,12 @@ int sweep(const SweepOptions& options) {
     SweepOptions once = options;
     once.verify_determinism = false;
     nlohmann::json verified = nlohmann::json::array();
-    for (const LedgerEntry& recorded : ledger->sample_of_passed(kLedgerSample)) {
+    const std::vector<LedgerEntry> sample = ledger->sample_of_passed(kLedgerSample);
+    if (!sample.empty() && isatty(STDERR_FILENO) != 0) {
+      std::cerr << "re-running " << sample.size()
+                << " recorded seeds to check this build's trace hashes...\n";
+    }
+    for (const LedgerEntry& recorded : sample) {
       const SeedOutcome again = run_seed(recorded.seed, once, *systems);
       const std::string hash = again.record.value("trace_hash", std::string());
       if (again.exit_code != kExitSuccess || hash != seed_to_display(recorded.trace_hash)) {
