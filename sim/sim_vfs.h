@@ -151,8 +151,15 @@ class SimVfs {
   std::uint64_t image_hash() const;
   // Asserts that every file's contents equal its durable image with its unsynced operations
   // applied, and that the lock bookkeeping of every file and shared-memory area agrees with
-  // the open handles. O(total bytes).
+  // the open handles. Each call compares only the bytes changed since the previous call (the
+  // rest was compared then and has not changed): O(total bytes) the first time and after a
+  // crash, O(bytes written) after that. Called after every step, so a long simulation's disks
+  // are not read whole at each step.
   void check_invariants() const;
+  // Flips every bit of one byte of a file's current or durable image without recording it as
+  // a write: an inconsistency for tests of check_invariants() to find. Precondition: the file
+  // exists and the byte is inside that image.
+  void flip_byte_for_testing(const std::string& name, std::int64_t offset, bool durable);
 
   // Makes SQLite's process-wide pseudo-random generator restart from `seed` (through
   // SQLITE_TESTCTRL_PRNG_SEED; 0 is mapped to 1, since 0 means "ask the default VFS").

@@ -130,6 +130,7 @@ class RawFile {
     return file_->pMethods->xWrite(file_, bytes.data(), static_cast<int>(bytes.size()), offset);
   }
   int Sync() { return file_->pMethods->xSync(file_, SQLITE_SYNC_FULL); }
+  int Truncate(std::int64_t size) { return file_->pMethods->xTruncate(file_, size); }
 
  private:
   sqlite3_vfs* vfs_;
@@ -210,6 +211,78 @@ TEST(SimVfsCrash, TheSameEntropyGivesTheSameImages) {
     EXPECT_EQ(ImageAfterCrash(CrashPolicy::kRandom, seed),
               ImageAfterCrash(CrashPolicy::kRandom, seed));
   }
+}
+
+// --- check_invariants(), which compares only what changed since its previous call ---
+
+// Random writes (some past the end, leaving zero-filled gaps), truncates (shrinking and
+// growing) and syncs, each followed by a check: a correct VFS passes every check, and the images
+// stay what a plain replay says they are.
+TEST(SimVfsCheck, IncrementalChecksPassOnAnyMixOfWritesTruncatesAndSyncs) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SimVfs vfs(seed);
+    RawFile file(vfs, "file");
+    Rng rng(seed);
+    std::string durable;
+    std::string current;
+    for (int step = 0; step < 300; ++step) {
+      const std::uint64_t kind = rng.uniform_below(10);
+      if (kind < 6) {
+        const auto offset = static_cast<std::int64_t>(rng.uniform_below(3 * 4096));
+        const std::string bytes(1 + rng.uniform_below(1500), static_cast<char>('a' + step % 26));
+        ASSERT_EQ(file.Write(bytes, offset), SQLITE_OK);
+        if (current.size() < offset + bytes.size()) current.resize(offset + bytes.size(), '\0');
+        current.replace(static_cast<std::size_t>(offset), bytes.size(), bytes);
+      } else if (kind < 8) {
+        const auto size = static_cast<std::int64_t>(rng.uniform_below(4 * 4096));
+        ASSERT_EQ(file.Truncate(size), SQLITE_OK);
+        current.resize(static_cast<std::size_t>(size), '\0');
+      } else {
+        ASSERT_EQ(file.Sync(), SQLITE_OK);
+        durable = current;
+      }
+      if (rng.chance(1, 2)) vfs.check_invariants();
+      ASSERT_EQ(vfs.contents("file"), current) << "seed " << seed << " step " << step;
+      ASSERT_EQ(vfs.durable_contents("file"), durable) << "seed " << seed << " step " << step;
+    }
+  }
+}
+
+// A byte that changed without a write is found when it lies where something was written or
+// synced since the previous check: in the current image with the write pending, or in the
+// durable image after the sync.
+TEST(SimVfsCheckDeathTest, ACheckFindsAnImageThatDisagreesWhereItWasWritten) {
+  // A file of 4096 synced bytes; `then` does more and ends with a check.
+  auto corrupted = [](const auto& then) {
+    SimVfs vfs(1);
+    RawFile file(vfs, "file");
+    TS_ASSERT(file.Write(std::string(4096, 'a'), 0) == SQLITE_OK);
+    TS_ASSERT(file.Sync() == SQLITE_OK);
+    then(vfs, file);
+  };
+  EXPECT_DEATH(corrupted([](SimVfs& vfs, RawFile& file) {
+                 vfs.check_invariants();
+                 TS_ASSERT(file.Write(std::string(100, 'b'), 1000) == SQLITE_OK);
+                 vfs.flip_byte_for_testing("file", 1050, /*durable=*/false);
+                 vfs.check_invariants();
+               }),
+               "assertion failed");
+  // Written before a check, synced after it: the sync is what marks the durable range.
+  EXPECT_DEATH(corrupted([](SimVfs& vfs, RawFile& file) {
+                 vfs.check_invariants();
+                 TS_ASSERT(file.Write(std::string(100, 'b'), 3000) == SQLITE_OK);
+                 vfs.check_invariants();
+                 TS_ASSERT(file.Sync() == SQLITE_OK);
+                 vfs.flip_byte_for_testing("file", 3099, /*durable=*/true);
+                 vfs.check_invariants();
+               }),
+               "assertion failed");
+  // The first check of a file compares everything.
+  EXPECT_DEATH(corrupted([](SimVfs& vfs, RawFile&) {
+                 vfs.flip_byte_for_testing("file", 7, /*durable=*/true);
+                 vfs.check_invariants();
+               }),
+               "assertion failed");
 }
 
 // --- a SqliteStore on the VFS ---
