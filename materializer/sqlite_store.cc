@@ -125,28 +125,29 @@ Result<NodeId> read_node_key(sqlite3_stmt* statement, const char* table) {
 }
 
 // The blob column of a row, decoded; errors name the table and the key: "table nodes, node
-// 0x7: byte 3: field 'order_key': ...".
-template <typename Row, typename Decode>
-Result<Row> decode_blob_column(sqlite3_stmt* statement, int column, const std::string& where,
+// 0x7: byte 3: field 'order_key': ...". `where()` makes that name, only for an error: every
+// row a scan reads passes through here, and formatting its key cost more than decoding it.
+template <typename Row, typename Where, typename Decode>
+Result<Row> decode_blob_column(sqlite3_stmt* statement, int column, const Where& where,
                                Decode decode) {
   const std::optional<std::string_view> blob = sqlite_column_blob(statement, column);
-  if (!blob) return Status::corruption(where + ": the row's blob column is not a blob");
+  if (!blob) return Status::corruption(where() + ": the row's blob column is not a blob");
   Result<Row> row = decode(*blob);
-  if (!row.is_ok()) return Status::corruption(where + ": " + row.status().message());
+  if (!row.is_ok()) return Status::corruption(where() + ": " + row.status().message());
   return row;
 }
 
 Result<Op> read_op_row(sqlite3_stmt* statement) {
   TS_ASSIGN_OR_RETURN(const OpKey key, read_key(statement, "ops"));
-  const std::string where = "table ops, op " + key.to_display();
+  auto where = [&] { return "table ops, op " + key.to_display(); };
   TS_ASSIGN_OR_RETURN(std::vector<Op> ops,
                       decode_blob_column<std::vector<Op>>(statement, 3, where, decode_batch));
   if (ops.size() != 1) {
-    return Status::corruption(where + ": the blob holds " + std::to_string(ops.size()) +
+    return Status::corruption(where() + ": the blob holds " + std::to_string(ops.size()) +
                               " ops, expected 1");
   }
   if (!(ops.front().key() == key)) {
-    return Status::corruption(where + ": the blob holds op " + ops.front().key().to_display());
+    return Status::corruption(where() + ": the blob holds op " + ops.front().key().to_display());
   }
   return std::move(ops.front());
 }
@@ -154,21 +155,21 @@ Result<Op> read_op_row(sqlite3_stmt* statement) {
 Result<NodeRow> read_node_row(sqlite3_stmt* statement) {
   TS_ASSIGN_OR_RETURN(const NodeId node, read_node_key(statement, "nodes"));
   return decode_blob_column<NodeRow>(
-      statement, 1, "table nodes, node " + node.to_display(),
+      statement, 1, [&] { return "table nodes, node " + node.to_display(); },
       [&](std::string_view blob) { return decode_node_row(node, blob); });
 }
 
 Result<PayloadRow> read_payload_row(sqlite3_stmt* statement) {
   TS_ASSIGN_OR_RETURN(const NodeId node, read_node_key(statement, "payloads"));
   return decode_blob_column<PayloadRow>(
-      statement, 1, "table payloads, node " + node.to_display(),
+      statement, 1, [&] { return "table payloads, node " + node.to_display(); },
       [&](std::string_view blob) { return decode_payload_row(node, blob); });
 }
 
 Result<UndoRecord> read_undo_row(sqlite3_stmt* statement) {
   TS_ASSIGN_OR_RETURN(const OpKey key, read_key(statement, "undo"));
   return decode_blob_column<UndoRecord>(
-      statement, 3, "table undo, key " + key.to_display(),
+      statement, 3, [&] { return "table undo, key " + key.to_display(); },
       [&](std::string_view blob) { return decode_undo_record(key, blob); });
 }
 
@@ -618,7 +619,8 @@ Result<StoreMeta> SqliteStore::read_meta_row() {
   TS_ASSIGN_OR_RETURN(SqliteLease statement, lease(SqliteStatement::kReadMeta));
   TS_ASSIGN_OR_RETURN(const bool row, statement.step());
   if (!row) return Status::corruption("table meta: its one row is missing");
-  return decode_blob_column<StoreMeta>(statement.get(), 0, "table meta, row 1", decode_store_meta);
+  return decode_blob_column<StoreMeta>(
+      statement.get(), 0, [] { return std::string("table meta, row 1"); }, decode_store_meta);
 }
 
 Status SqliteStore::write_meta(const StoreMeta& meta) {
