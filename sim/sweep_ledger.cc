@@ -1,5 +1,6 @@
 #include "sim/sweep_ledger.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -113,6 +114,80 @@ Result<LedgerEntry> parse_ledger_line(std::string_view line) {
   return entry;
 }
 
+namespace {
+
+// The entries of a ledger's text (whose incomplete last line, if any, is already cut off). The
+// settings line must equal `settings`; errors are "PATH:LINE: problem".
+Result<std::map<std::uint64_t, LedgerEntry>> parse_ledger_text(const std::string& path,
+                                                               const std::string& text,
+                                                               const std::string& settings) {
+  std::map<std::uint64_t, LedgerEntry> entries;
+  std::istringstream lines(text);
+  std::string line;
+  std::size_t number = 0;
+  std::optional<std::string> recorded_settings;
+  std::map<std::uint64_t, std::size_t> line_of_seed;
+  auto error = [&](const std::string& problem) {
+    return Status::invalid_argument(path + ":" + std::to_string(number) + ": " + problem);
+  };
+  while (std::getline(lines, line)) {
+    ++number;
+    if (number == 1) {
+      if (line != kMagic) {
+        return error("not a sweep ledger (the first line must be '" + std::string(kMagic) + "')");
+      }
+      continue;
+    }
+    if (line.rfind(kSettingsPrefix, 0) == 0) {
+      if (recorded_settings) return error("a second settings line");
+      recorded_settings = line.substr(kSettingsPrefix.size());
+      if (auto difference = settings_difference(*recorded_settings, settings)) {
+        return error("the ledger belongs to another sweep: " + *difference);
+      }
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    if (!recorded_settings) return error("a seed line before the settings line");
+    auto entry = parse_ledger_line(line);
+    if (!entry.is_ok()) return error(entry.status().message());
+    auto [it, inserted] = entries.emplace(entry->seed, *entry);
+    if (!inserted &&
+        !(it->second.trace_hash == entry->trace_hash && it->second.exit_code == entry->exit_code)) {
+      return error("seed " + seed_to_display(entry->seed) + " is recorded again (line " +
+                   std::to_string(line_of_seed[entry->seed]) + ") with another result");
+    }
+    line_of_seed.emplace(entry->seed, number);
+  }
+  if (number == 0) return Status::invalid_argument(path + ": empty file, not a sweep ledger");
+  if (!recorded_settings) {
+    return Status::invalid_argument(path + ": no settings line ('" + std::string(kSettingsPrefix) +
+                                    "...')");
+  }
+  return entries;
+}
+
+// Cuts `text` after its last newline; returns whether that dropped anything.
+bool drop_incomplete_last_line(std::string& text) {
+  if (text.empty() || text.back() == '\n') return false;
+  const std::size_t newline = text.rfind('\n');
+  text.resize(newline == std::string::npos ? 0 : newline + 1);
+  return true;
+}
+
+}  // namespace
+
+Result<LedgerContents> read_ledger(const std::string& path, const std::string& settings) {
+  std::error_code exists_error;
+  if (!std::filesystem::exists(path, exists_error)) {
+    return Status::invalid_argument(path + ": no such ledger");
+  }
+  TS_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  LedgerContents contents;
+  contents.incomplete_last_line = drop_incomplete_last_line(text);
+  TS_ASSIGN_OR_RETURN(contents.entries, parse_ledger_text(path, text, settings));
+  return contents;
+}
+
 Result<SweepLedger> SweepLedger::open(const std::string& path, const std::string& settings,
                                       bool* repaired) {
   if (repaired != nullptr) *repaired = false;
@@ -122,8 +197,7 @@ Result<SweepLedger> SweepLedger::open(const std::string& path, const std::string
   if (exists) {
     TS_ASSIGN_OR_RETURN(std::string text, read_file(path));
     // A line cut short by an interrupted write: drop it from the file, its seed runs again.
-    if (!text.empty() && text.back() != '\n') {
-      text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    if (drop_incomplete_last_line(text)) {
       std::error_code resize_error;
       std::filesystem::resize_file(path, text.size(), resize_error);
       if (resize_error) {
@@ -132,48 +206,7 @@ Result<SweepLedger> SweepLedger::open(const std::string& path, const std::string
       }
       if (repaired != nullptr) *repaired = true;
     }
-    std::istringstream lines(text);
-    std::string line;
-    std::size_t number = 0;
-    std::optional<std::string> recorded_settings;
-    std::map<std::uint64_t, std::size_t> line_of_seed;
-    auto error = [&](const std::string& problem) {
-      return Status::invalid_argument(path + ":" + std::to_string(number) + ": " + problem);
-    };
-    while (std::getline(lines, line)) {
-      ++number;
-      if (number == 1) {
-        if (line != kMagic) {
-          return error("not a sweep ledger (the first line must be '" + std::string(kMagic) +
-                       "')");
-        }
-        continue;
-      }
-      if (line.rfind(kSettingsPrefix, 0) == 0) {
-        if (recorded_settings) return error("a second settings line");
-        recorded_settings = line.substr(kSettingsPrefix.size());
-        if (auto difference = settings_difference(*recorded_settings, settings)) {
-          return error("the ledger belongs to another sweep: " + *difference);
-        }
-        continue;
-      }
-      if (line.empty() || line[0] == '#') continue;
-      if (!recorded_settings) return error("a seed line before the settings line");
-      auto entry = parse_ledger_line(line);
-      if (!entry.is_ok()) return error(entry.status().message());
-      auto [it, inserted] = entries.emplace(entry->seed, *entry);
-      if (!inserted && !(it->second.trace_hash == entry->trace_hash &&
-                         it->second.exit_code == entry->exit_code)) {
-        return error("seed " + seed_to_display(entry->seed) + " is recorded again (line " +
-                     std::to_string(line_of_seed[entry->seed]) + ") with another result");
-      }
-      line_of_seed.emplace(entry->seed, number);
-    }
-    if (number == 0) return Status::invalid_argument(path + ": empty file, not a sweep ledger");
-    if (!recorded_settings) {
-      return Status::invalid_argument(path + ": no settings line ('" +
-                                      std::string(kSettingsPrefix) + "...')");
-    }
+    TS_ASSIGN_OR_RETURN(entries, parse_ledger_text(path, text, settings));
   }
   std::FILE* file = std::fopen(path.c_str(), "a");
   if (file == nullptr) {
@@ -225,6 +258,41 @@ Status SweepLedger::append(const LedgerEntry& entry) {
     return Status::io_error("cannot append to '" + path_ + "': " + std::strerror(errno));
   }
   return Status::ok();
+}
+
+LedgerStatus ledger_status(const std::map<std::uint64_t, LedgerEntry>& entries,
+                           std::uint64_t seed_count,
+                           const std::function<std::uint64_t(std::uint64_t)>& seed_at) {
+  LedgerStatus status;
+  status.seeds = seed_count;
+  std::vector<double> seconds;
+  for (std::uint64_t i = 0; i < seed_count; ++i) {
+    const std::uint64_t seed = seed_at(i);
+    auto it = entries.find(seed);
+    if (it == entries.end()) {
+      if (!status.first_missing) status.first_missing = seed;
+      continue;
+    }
+    ++status.recorded;
+    status.ops_delivered += it->second.ops_delivered;
+    seconds.push_back(it->second.seconds);
+    if (it->second.exit_code != 0) status.failures.push_back(it->second);
+  }
+  if (!seconds.empty()) {
+    std::sort(seconds.begin(), seconds.end());
+    // Nearest rank: the smallest recorded value with at least q of the values at or below it.
+    auto rank = [&](double q) {
+      const auto index =
+          static_cast<std::size_t>(std::ceil(q * static_cast<double>(seconds.size())));
+      return seconds[std::max<std::size_t>(index, 1) - 1];
+    };
+    status.median_seconds = rank(0.5);
+    status.p90_seconds = rank(0.9);
+    status.max_seconds = seconds.back();
+    for (double value : seconds) status.total_seconds += value;
+    status.mean_seconds = status.total_seconds / static_cast<double>(seconds.size());
+  }
+  return status;
 }
 
 }  // namespace treesim

@@ -21,7 +21,9 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +45,34 @@ struct LedgerEntry {
 // The line of one entry (no newline), and its parse. Errors say which field is wrong.
 std::string ledger_line(const LedgerEntry& entry);
 Result<LedgerEntry> parse_ledger_line(std::string_view line);
+
+// What a ledger holds, read without changing the file (a sweep may be appending to it).
+struct LedgerContents {
+  std::map<std::uint64_t, LedgerEntry> entries;
+  // The file ended in a line without its newline (a write in progress, or cut short): left out.
+  bool incomplete_last_line = false;
+};
+// Reads the ledger at `path`, which must exist and have been written with `settings`; errors as
+// for SweepLedger::open.
+Result<LedgerContents> read_ledger(const std::string& path, const std::string& settings);
+
+// How far a ledger has come over a sweep's seeds (`seed_count` of them, the i-th `seed_at(i)`).
+struct LedgerStatus {
+  std::uint64_t seeds = 0;     // in the sweep
+  std::uint64_t recorded = 0;  // of those, in the ledger
+  std::optional<std::uint64_t> first_missing;
+  std::uint64_t ops_delivered = 0;  // over the recorded seeds
+  // Recorded seconds per seed (nearest-rank percentiles); 0 with nothing recorded.
+  double median_seconds = 0;
+  double p90_seconds = 0;
+  double mean_seconds = 0;
+  double max_seconds = 0;
+  double total_seconds = 0;
+  std::vector<LedgerEntry> failures;  // recorded seeds that did not pass, in seed order
+};
+LedgerStatus ledger_status(const std::map<std::uint64_t, LedgerEntry>& entries,
+                           std::uint64_t seed_count,
+                           const std::function<std::uint64_t(std::uint64_t)>& seed_at);
 
 class SweepLedger {
  public:

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -43,6 +44,8 @@ struct SweepOptions {
   std::string results_path;
   // The ledger to resume from and append to (sim/sweep_ledger.h); empty: none.
   std::string ledger_path;
+  // Report how far the ledger has come over --seeds instead of running anything.
+  bool status = false;
 };
 
 // Recorded seeds a resumed sweep re-runs to check that this build gives their trace hashes.
@@ -172,6 +175,96 @@ bool read_outcome(FILE* in, SeedOutcome& outcome) {
   return true;
 }
 
+std::string with_thousands(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  for (std::size_t at = digits.size(); at > 3; at -= 3) digits.insert(at - 3, ",");
+  return digits;
+}
+
+std::string one_decimal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", value);
+  return text;
+}
+
+// `--ledger FILE --status`: how far the ledger has come over this sweep's seeds, without running
+// any or writing to the file (a sweep may be appending to it). Exits like a resumed sweep that
+// ran nothing: the first recorded failure's code, else 0.
+int ledger_status_report(const SweepOptions& options, const SystemChoice& systems,
+                         std::uint64_t seed_count,
+                         const std::function<std::uint64_t(std::uint64_t)>& seed_at) {
+  auto contents = read_ledger(options.ledger_path, ledger_settings(options));
+  if (!contents.is_ok()) {
+    std::cerr << "treesim sweep: --ledger " << contents.status().message() << "\n";
+    return kExitBadInput;
+  }
+  const LedgerStatus status = ledger_status(contents->entries, seed_count, seed_at);
+  const std::uint64_t left = status.seeds - status.recorded;
+  // Seconds are wall clock per seed, so with `jobs` workers about `jobs` seeds run at once.
+  const double hours_left =
+      status.mean_seconds * static_cast<double>(left) / static_cast<double>(options.jobs) / 3600.0;
+  if (options.json) {
+    nlohmann::json failures = nlohmann::json::array();
+    for (const LedgerEntry& entry : status.failures) {
+      failures.push_back({{"seed", seed_to_display(entry.seed)},
+                          {"exit_code", entry.exit_code},
+                          {"reproduce", reproduce_command(entry.seed, options, systems)}});
+    }
+    const nlohmann::json out = {
+        {"path", options.ledger_path},
+        {"seeds_in_range", status.seeds},
+        {"recorded", status.recorded},
+        {"failed", status.failures.size()},
+        {"failures", failures},
+        {"first_missing", status.first_missing
+                              ? nlohmann::json(seed_to_display(*status.first_missing))
+                              : nlohmann::json(nullptr)},
+        {"ops_delivered", status.ops_delivered},
+        {"seconds_per_seed",
+         {{"median", status.median_seconds},
+          {"p90", status.p90_seconds},
+          {"mean", status.mean_seconds},
+          {"max", status.max_seconds},
+          {"total", status.total_seconds}}},
+        {"hours_left_at_jobs", hours_left},
+        {"jobs", options.jobs},
+        {"incomplete_last_line", contents->incomplete_last_line}};
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << "ledger " << options.ledger_path << ": " << with_thousands(status.recorded)
+              << " of " << with_thousands(status.seeds) << " seeds recorded, "
+              << status.failures.size() << " failed\n";
+    if (status.recorded > 0) {
+      std::cout << "  ops delivered: " << with_thousands(status.ops_delivered) << "\n"
+                << "  seconds per seed (wall clock, as recorded): median "
+                << one_decimal(status.median_seconds) << ", p90 " << one_decimal(status.p90_seconds)
+                << ", mean " << one_decimal(status.mean_seconds) << ", max "
+                << one_decimal(status.max_seconds) << "\n";
+    }
+    if (status.first_missing) {
+      std::cout << "  left: " << with_thousands(left) << " seeds, the first "
+                << seed_to_display(*status.first_missing);
+      if (status.recorded > 0) {
+        std::cout << "; about " << one_decimal(hours_left) << " hours at --jobs " << options.jobs
+                  << " and the mean seconds per seed";
+      }
+      std::cout << "\n";
+    } else {
+      std::cout << "  every seed is recorded\n";
+    }
+    if (contents->incomplete_last_line) {
+      std::cout << "  the last line is incomplete (a sweep is writing it, or was interrupted): "
+                   "left out\n";
+    }
+    for (const LedgerEntry& entry : status.failures) {
+      std::cout << "seed " << seed_to_display(entry.seed) << " FAILED (exit " << entry.exit_code
+                << ", as recorded in the ledger)\n  reproduce: "
+                << reproduce_command(entry.seed, options, systems) << "\n";
+    }
+  }
+  return status.failures.empty() ? kExitSuccess : status.failures.front().exit_code;
+}
+
 int sweep(const SweepOptions& options) {
   if (Status status = activate_mutant(options.mutant); !status.is_ok()) {
     std::cerr << "treesim sweep: " << status.message() << "\n";
@@ -203,6 +296,14 @@ int sweep(const SweepOptions& options) {
   auto shard_seed = [&, first = first, k = k, n = n](std::uint64_t i) {
     return first + i * n + (k - 1);
   };
+
+  if (options.status) {
+    if (options.ledger_path.empty() || open_ended) {
+      std::cerr << "treesim sweep: --status needs --ledger FILE and --seeds A..B\n";
+      return kExitBadInput;
+    }
+    return ledger_status_report(options, *systems, shard_count, shard_seed);
+  }
 
   // With a ledger: check this build against it, and run only the seeds it does not hold.
   std::optional<SweepLedger> ledger;
@@ -518,6 +619,10 @@ void register_sweep_command(CLI::App& app, int* exit_code) {
                       "Resume from and append to this ledger of finished seeds (one line each): "
                       "only seeds it lacks run, after a few recorded ones re-run to their "
                       "recorded trace hashes; needs --seeds");
+  command->add_flag("--status", options->status,
+                    "With --ledger and --seeds: report how far the ledger has come (seeds "
+                    "recorded and left, failures with their reproduce lines, seconds per seed, "
+                    "hours left at --jobs) without running a seed or writing to the ledger");
   add_mutant_option(*command, options->mutant);
   add_sut_options(*command, options->sut);
   command->callback([options, exit_code] { *exit_code = sweep(*options); });

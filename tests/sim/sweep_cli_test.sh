@@ -36,7 +36,8 @@ seeds_run=$(json_field "$out" seeds_run)
 
 # --ledger: a sweep resumed from its ledger runs only the seeds the ledger lacks, after re-running
 # recorded ones to their recorded trace hashes; a ledger of another build or other settings is
-# refused, and a failure recorded by an earlier sitting still fails the sweep.
+# refused, a failure recorded by an earlier sitting still fails the sweep, and --status reports
+# the ledger's progress without running or writing anything.
 ledger_dir=$(mktemp -d)
 trap 'rm -rf "$ledger_dir"' EXIT
 ledger=$ledger_dir/sweep.ledger
@@ -74,6 +75,32 @@ status=$?
 [ "$status" -eq 10 ] || fail "a ledger with a recorded failure: exit $status, expected 10 ($output)"
 case "$output" in *"seed 0x0000000000000003 FAILED (exit 10, as recorded in the ledger)"*"reproduce: treesim run --seed 0x0000000000000003 --swarm --safety-ticks 20"*) ;;
   *) fail "the recorded failure is not reported with its reproduce line: $output" ;; esac
+
+# --status: how far a ledger has come over --seeds, reading it only (a sweep may be appending).
+cp "$ledger" "$ledger_dir/before-status.ledger"
+printf '0x0000000000000007 0x12' >> "$ledger"  # a line a running sweep is half-way through
+output=$("$treesim" sweep --seeds 1..8 --safety-ticks 20 --ledger "$ledger" --status 2>&1)
+status=$?
+[ "$status" -eq 0 ] || fail "--status: exit $status, expected 0 ($output)"
+case "$output" in *"6 of 8 seeds recorded, 0 failed"*"left: 2 seeds, the first 0x0000000000000007"*"the last line is incomplete"*) ;;
+  *) fail "--status does not report 6 of 8 recorded and the first missing seed: $output" ;; esac
+[ "$(tail -c 23 "$ledger")" = "0x0000000000000007 0x12" ] ||
+  fail "--status changed the ledger: $(tail -n 2 "$ledger")"
+cp "$ledger_dir/before-status.ledger" "$ledger"
+out=$("$treesim" sweep --seeds 1..6 --safety-ticks 20 --ledger "$ledger" --status --json) ||
+  fail "--status --json: exit $?"
+[ "$(json_field "$out" recorded)" = "6" ] || fail "--status --json: recorded should be 6: $out"
+case "$out" in *'"first_missing": null'*) ;; *) fail "--status --json: nothing is missing: $out" ;; esac
+output=$("$treesim" sweep --seeds 1..6 --safety-ticks 20 --ledger "$ledger_dir/failed.ledger" --status 2>&1)
+status=$?
+[ "$status" -eq 10 ] || fail "--status of a ledger with a recorded failure: exit $status, expected 10"
+case "$output" in *"seed 0x0000000000000003 FAILED (exit 10, as recorded in the ledger)"*"reproduce: treesim run --seed 0x0000000000000003"*) ;;
+  *) fail "--status does not report the recorded failure: $output" ;; esac
+output=$("$treesim" sweep --seeds 1..6 --safety-ticks 20 --ledger "$ledger_dir/none.ledger" --status 2>&1)
+status=$?
+[ "$status" -eq 3 ] || fail "--status of a missing ledger: exit $status, expected 3 ($output)"
+[ -e "$ledger_dir/none.ledger" ] && fail "--status created a ledger"
+case "$output" in *"none.ledger: no such ledger"*) ;; *) fail "--status of a missing ledger: $output" ;; esac
 
 output=$("$treesim" sweep --time 2s --ledger "$ledger" 2>&1)
 status=$?

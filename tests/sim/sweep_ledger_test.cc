@@ -1,12 +1,15 @@
 // The sweep ledger's file: a line per seed that parses back to itself, errors that name the
 // file, the line and the field, the settings a ledger is bound to, an interrupted last write
-// repaired, conflicting merges refused, and the re-run sample spread over passing seeds only.
+// repaired, conflicting merges refused, the re-run sample spread over passing seeds only, and
+// the read-only status of a ledger over a sweep's seeds.
 #include "sim/sweep_ledger.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "sim/file_io.h"
@@ -167,6 +170,67 @@ TEST_F(SweepLedgerTest, TheSampleSpreadsOverPassedSeedsOnly) {
   EXPECT_EQ(seeds_of(ledger->sample_of_passed(1)), (std::vector<std::uint64_t>{2}));
   EXPECT_EQ(ledger->sample_of_passed(20).size(), 8u);
   EXPECT_TRUE(ledger->sample_of_passed(0).empty());
+}
+
+// A status read (`sweep --status`) must not touch a ledger a running sweep is appending to:
+// its half-written last line is left out, not cut from the file.
+TEST_F(SweepLedgerTest, ReadingLeavesTheFileAsItIsAndLeavesOutAHalfWrittenLine) {
+  const std::string text = "# treesim sweep ledger 1\n# settings: " + std::string(kSettings) +
+                           "\n" + ledger_line(entry(1)) + "\n" + ledger_line(entry(3)) +
+                           "\n0x0000000000000002 0x12";
+  write(text);
+  auto read = read_ledger(path_, kSettings);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_TRUE(read->incomplete_last_line);
+  EXPECT_EQ(read->entries.size(), 2u);
+  EXPECT_EQ(read->entries.at(3), entry(3));
+  EXPECT_EQ(contents(), text);
+  auto other = read_ledger(path_, "swarm=false safety_ticks=300 check_every=1");
+  ASSERT_FALSE(other.is_ok());
+  EXPECT_NE(other.status().message().find(path_ + ":2: the ledger belongs to another sweep: "
+                                                  "it was written with swarm=true"),
+            std::string::npos)
+      << other.status().message();
+  std::filesystem::remove(path_);
+  auto missing = read_ledger(path_, kSettings);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().message(), path_ + ": no such ledger");
+  EXPECT_FALSE(std::filesystem::exists(path_)) << "reading must not create the ledger";
+}
+
+TEST(LedgerStatus, CountsPercentilesAndFailuresOverTheSweepsSeedsOnly) {
+  std::map<std::uint64_t, LedgerEntry> entries;
+  // Seeds 1..10 but 4 and 8; seed 6 failed; seconds 1..10 (seed s took s seconds); seed 50 is
+  // outside the sweep and counts nowhere.
+  for (std::uint64_t seed : {1, 2, 3, 5, 6, 7, 9, 10, 50}) {
+    LedgerEntry e = entry(seed, seed == 6 ? 13 : 0);
+    e.seconds = static_cast<double>(seed);
+    e.ops_delivered = 100;
+    entries.emplace(seed, e);
+  }
+  const LedgerStatus status = ledger_status(entries, 10, [](std::uint64_t i) { return i + 1; });
+  EXPECT_EQ(status.seeds, 10u);
+  EXPECT_EQ(status.recorded, 8u);
+  EXPECT_EQ(status.first_missing, std::optional<std::uint64_t>(4));
+  EXPECT_EQ(status.ops_delivered, 800u);
+  // Recorded seconds 1 2 3 5 6 7 9 10: nearest-rank median is the 4th (5), p90 the 8th (10).
+  EXPECT_EQ(status.median_seconds, 5);
+  EXPECT_EQ(status.p90_seconds, 10);
+  EXPECT_EQ(status.max_seconds, 10);
+  EXPECT_EQ(status.total_seconds, 43);
+  EXPECT_DOUBLE_EQ(status.mean_seconds, 43.0 / 8);
+  ASSERT_EQ(status.failures.size(), 1u);
+  EXPECT_EQ(status.failures[0].seed, 6u);
+  EXPECT_EQ(status.failures[0].exit_code, 13);
+  // The odd seeds of 1..10 (a shard of two): all recorded, none failed.
+  const LedgerStatus odd = ledger_status(entries, 5, [](std::uint64_t i) { return 2 * i + 1; });
+  EXPECT_EQ(odd.recorded, 5u);
+  EXPECT_FALSE(odd.first_missing.has_value());
+  EXPECT_TRUE(odd.failures.empty());
+  const LedgerStatus none = ledger_status({}, 3, [](std::uint64_t i) { return i + 1; });
+  EXPECT_EQ(none.recorded, 0u);
+  EXPECT_EQ(none.first_missing, std::optional<std::uint64_t>(1));
+  EXPECT_EQ(none.mean_seconds, 0);
 }
 
 }  // namespace
